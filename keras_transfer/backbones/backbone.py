@@ -29,7 +29,9 @@ class Backbone(keras.Model):
             ``get_backbone`` for registry models.
         pooling: ``"avg"``, ``"max"`` or ``None`` (feature maps out).
         weights_source: where the weights came from (informational, kept in the config).
-        frozen_layers: names of ``model`` layers to set ``trainable=False`` (round-trips policies).
+        frozen_layers: positions in ``model.layers`` of layers to set ``trainable=False`` (so the
+            trainable state that policies set survives save/load; positions, because
+            auto-numbered layer names differ between sessions).
 
     Attributes:
         num_features: channels of the output features.
@@ -53,7 +55,7 @@ class Backbone(keras.Model):
         block_groups: dict[str, list[str]] | None = None,
         pooling: str | None = "avg",
         weights_source: str | None = None,
-        frozen_layers: list[str] | None = None,
+        frozen_layers: list[int] | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -84,8 +86,8 @@ class Backbone(keras.Model):
             self.pool = keras.layers.GlobalMaxPooling2D(name="max_pool")
         else:
             self.pool = None
-        for layer_name in frozen_layers or []:
-            self.base.get_layer(layer_name).trainable = False
+        for index in frozen_layers or []:
+            self.base.layers[int(index)].trainable = False
 
     @property
     def block_names(self) -> list[str]:
@@ -133,7 +135,7 @@ class Backbone(keras.Model):
             "preprocessing": self.preprocessing,
             "pooling": self.pooling,
             "weights_source": self.weights_source,
-            "frozen_layers": [layer.name for layer in self.base.layers if not layer.trainable],
+            "frozen_layers": [i for i, layer in enumerate(self.base.layers) if not layer.trainable],
             "input_size": list(self.input_size),
         }
         if self.backbone is None:
