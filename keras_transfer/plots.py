@@ -1,0 +1,202 @@
+"""Matplotlib figures: training history with phases, accuracy vs labels, confusion matrix,
+domain embeddings before/after adaptation, schedules (lambda, learning rate), trainability map.
+
+Every function returns a `matplotlib.figure.Figure` and never calls ``plt.show()``, so it works
+headless (Agg), in notebooks (the figure displays itself) and in scripts (``fig.savefig``).
+"""
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+
+def _figure(ax=None, ncols: int = 1, figsize=(6.0, 4.0)):
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        return ax.figure, [ax]
+    fig, axes = plt.subplots(1, ncols, figsize=(figsize[0] * ncols, figsize[1]), squeeze=False)
+    return fig, list(axes[0])
+
+
+def _history_dict(history) -> dict:
+    data = getattr(history, "history", history)
+    if not isinstance(data, Mapping) or not data:
+        raise ValueError(
+            f"`history` must be a keras History or a non-empty dict of per-epoch lists; received {type(history).__name__}."
+        )
+    return dict(data)
+
+
+def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), phases: Sequence[str] | None = None):
+    """Plot per-epoch training curves (and ``val_`` curves), one panel per metric, phases marked.
+
+    Args:
+        history: a `keras.callbacks.History` or a dict ``{metric: [value per epoch]}``.
+        metrics: metrics to draw; missing ones are skipped.
+        phases: one label per epoch (e.g. ``["head", "head", "fine-tune", ...]``); defaults to
+            ``history["phase"]`` when present. A dashed line marks each phase change.
+
+    Example:
+        >>> from keras_transfer.plots import plot_history
+        >>> fig = plot_history({"loss": [1.0, 0.6, 0.4], "phase": ["head", "head", "fine-tune"]})
+        >>> [ax.get_title() for ax in fig.axes]
+        ['loss']
+    """
+    data = _history_dict(history)
+    phases = list(phases if phases is not None else data.get("phase", []))
+    shown = [m for m in metrics if m in data]
+    if not shown:
+        raise ValueError(f"`metrics` {list(metrics)} are not in the history; it has {sorted(data)}.")
+    fig, axes = _figure(ncols=len(shown))
+    for ax, metric in zip(axes, shown):
+        epochs = np.arange(1, len(data[metric]) + 1)
+        ax.plot(epochs, data[metric], marker="o", label=f"train {metric}")
+        if f"val_{metric}" in data:
+            ax.plot(epochs, data[f"val_{metric}"], marker="s", label=f"val {metric}")
+        for i in range(1, len(phases)):
+            if phases[i] != phases[i - 1]:
+                ax.axvline(i + 0.5, color="gray", linestyle="--")
+                ax.text(i + 0.55, ax.get_ylim()[1], str(phases[i]), va="top", fontsize=8, color="gray")
+        ax.set_title(metric)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_vs_labels(results: Mapping[str, Mapping[int, float]], chance: float | None = None, ax=None):
+    """Accuracy against the number of labelled examples, one line per method (log x axis).
+
+    Args:
+        results: ``{method: {num_labels: accuracy}}``.
+        chance: draw a dotted chance level.
+
+    Example:
+        >>> from keras_transfer.plots import plot_accuracy_vs_labels
+        >>> fig = plot_accuracy_vs_labels({"pretrained": {100: 0.7, 1000: 0.8}, "scratch": {100: 0.4, 1000: 0.6}})
+        >>> len(fig.axes[0].get_lines())
+        2
+    """
+    if not results:
+        raise ValueError("`results` is empty: pass {method: {num_labels: accuracy}}.")
+    fig, (ax,) = _figure(ax)
+    for method, curve in results.items():
+        xs = sorted(curve)
+        ax.plot(xs, [curve[x] for x in xs], marker="o", label=method)
+    if chance is not None:
+        ax.axhline(chance, color="gray", linestyle=":", label="chance")
+    ax.set_xscale("log")
+    ax.set_xlabel("labelled training examples")
+    ax.set_ylabel("test accuracy")
+    ax.set_title("Accuracy vs number of labels")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str] | None = None, normalize: bool = True, ax=None):
+    """Confusion matrix as an image with per-cell values (rows: true class, columns: predicted).
+
+    Example:
+        >>> from keras_transfer.plots import plot_confusion_matrix
+        >>> fig = plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], class_names=["a", "b", "c"])
+        >>> fig.axes[0].get_xlabel()
+        'predicted'
+    """
+    from sklearn.metrics import confusion_matrix
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError(
+            f"`y_true` and `y_pred` must be non-empty and of equal length; received {y_true.shape} and {y_pred.shape}."
+        )
+    labels = np.unique(np.concatenate([y_true, y_pred]))
+    cm = confusion_matrix(y_true, y_pred, labels=labels).astype(float)
+    if normalize:
+        cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    names = list(class_names) if class_names is not None else [str(v) for v in labels]
+    if len(names) != len(labels):
+        raise ValueError(f"`class_names` has {len(names)} names but the labels hold {len(labels)} classes.")
+    fig, (ax,) = _figure(ax, figsize=(0.6 * len(labels) + 3, 0.6 * len(labels) + 2))
+    image = ax.imshow(cm, cmap="Blues", vmin=0)
+    fig.colorbar(image, ax=ax)
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    for (i, j), value in np.ndenumerate(cm):
+        ax.text(j, i, f"{value:.2f}" if normalize else f"{int(value)}", ha="center", va="center", fontsize=7,
+                color="white" if value > cm.max() / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix" + (" (row-normalised)" if normalize else ""))
+    fig.tight_layout()
+    return fig
+
+
+def plot_domain_embeddings(source, target, after: tuple | None = None, method: str = "pca", seed: int = 0):
+    """Scatter source vs target features in 2-D (PCA or t-SNE); a second panel for ``after``.
+
+    Args:
+        source, target: feature arrays ``(n, d)`` before adaptation.
+        after: optional ``(source_features, target_features)`` after adaptation.
+        method: ``"pca"`` or ``"tsne"``.
+
+    Example:
+        >>> import numpy as np
+        >>> from keras_transfer.plots import plot_domain_embeddings
+        >>> rng = np.random.default_rng(0)
+        >>> fig = plot_domain_embeddings(rng.normal(size=(20, 5)), rng.normal(2, 1, (20, 5)))
+        >>> fig.axes[0].get_title()
+        'before adaptation (PCA)'
+    """
+    from keras_transfer.adaptation import embed_domains
+
+    panels = [("before adaptation", source, target)]
+    if after is not None:
+        panels.append(("after adaptation", *after))
+    fig, axes = _figure(ncols=len(panels), figsize=(5.0, 4.5))
+    for ax, (title, src, tgt) in zip(axes, panels):
+        src_2d, tgt_2d = embed_domains(np.asarray(src), np.asarray(tgt), method=method, seed=seed)
+        ax.scatter(src_2d[:, 0], src_2d[:, 1], s=8, alpha=0.6, label="source")
+        ax.scatter(tgt_2d[:, 0], tgt_2d[:, 1], s=8, alpha=0.6, label="target", marker="^")
+        ax.set_title(f"{title} ({method.upper() if method == 'pca' else 't-SNE'})")
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_schedule(schedules: Mapping[str, Callable], total_steps: int, ax=None):
+    """Plot step-indexed schedules (a reversal-weight schedule, a `LearningRateSchedule`, a function).
+
+    Args:
+        schedules: ``{label: callable(step) -> value}``.
+        total_steps: steps on the x axis.
+
+    Example:
+        >>> import math
+        >>> from keras_transfer.plots import plot_schedule
+        >>> fig = plot_schedule({"lambda": lambda s: 2 / (1 + math.exp(-10 * s / 100)) - 1}, 100)
+        >>> fig.axes[0].get_xlabel()
+        'training step'
+    """
+    if total_steps < 1:
+        raise ValueError(f"`total_steps` must be >= 1; received total_steps={total_steps}.")
+    fig, (ax,) = _figure(ax)
+    steps = np.arange(total_steps + 1)
+    for label, fn in schedules.items():
+        ax.plot(steps, [float(np.asarray(fn(int(s)))) for s in steps], label=label)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("value")
+    ax.set_title("Schedules")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_trainability(model, ax=None):
+    """Trainability map of a model's backbone block groups (see `keras_transfer.policies`)."""
+    from keras_transfer.policies.trainability_plot import plot_trainability as _plot
+
+    return _plot(model, ax=ax)
