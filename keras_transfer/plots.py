@@ -158,7 +158,7 @@ def plot_domain_embeddings(source, target, after: tuple | None = None, method: s
         panels.append(("after adaptation", *after))
     fig, axes = _figure(ncols=len(panels), figsize=(5.0, 4.5))
     for ax, (title, src, tgt) in zip(axes, panels):
-        src_2d, tgt_2d = embed_domains(np.asarray(src), np.asarray(tgt), method=method, seed=seed)
+        src_2d, tgt_2d = embed_domains(np.asarray(src), np.asarray(tgt), method=method, random_state=seed)
         ax.scatter(src_2d[:, 0], src_2d[:, 1], s=8, alpha=0.6, label="source")
         ax.scatter(tgt_2d[:, 0], tgt_2d[:, 1], s=8, alpha=0.6, label="target", marker="^")
         ax.set_title(f"{title} ({method.upper() if method == 'pca' else 't-SNE'})")
