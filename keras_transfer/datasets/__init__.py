@@ -1,0 +1,40 @@
+"""Real data for transfer-learning and domain-adaptation experiments, all usable offline.
+
+* Fashion-MNIST (Zalando, MIT licence): the full Debian copy, ``keras.datasets``, or the
+  class-balanced 6,000 + 2,000 image subset shipped in the package (:func:`load_fashion_mnist`).
+* scikit-learn's handwritten digits as uint8 images (:func:`load_digits_images`).
+* MNIST-M-style targets (Ganin & Lempitsky, 2015) blended with real photos that ship with
+  scikit-learn: :func:`make_m_domain`, :func:`fashion_mnist_m`, :func:`digits_m`, and
+  :func:`load_domain_pair` for a ready source/target pair.
+* Your own images: :func:`load_image_folder`; public files: :func:`download_with_checksum`.
+
+Provenance, licences and the scripts that made the shipped files: ``data/README.md``.
+
+Example:
+    >>> from keras_transfer.datasets import load_domain_pair
+    >>> pair = load_domain_pair("fashion_mnist", num_source=20, num_target=20, source="subset")
+    >>> pair["source"][0].shape == pair["target"][0].shape == (20, 28, 28, 3)
+    True
+"""
+from keras_transfer.datasets.digits import load_digits_images
+from keras_transfer.datasets.domain_pair import load_domain_pair
+from keras_transfer.datasets.download import download_with_checksum
+from keras_transfer.datasets.fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
+from keras_transfer.datasets.image_folder import load_image_folder
+from keras_transfer.datasets.m_domain import digits_m, fashion_mnist_m, make_m_domain
+from keras_transfer.datasets.photos import DEFAULT_PHOTOS, SAMPLE_PHOTOS, load_photos
+
+__all__ = [
+    "DEFAULT_PHOTOS",
+    "FASHION_MNIST_CLASSES",
+    "SAMPLE_PHOTOS",
+    "digits_m",
+    "download_with_checksum",
+    "fashion_mnist_m",
+    "load_digits_images",
+    "load_domain_pair",
+    "load_fashion_mnist",
+    "load_image_folder",
+    "load_photos",
+    "make_m_domain",
+]

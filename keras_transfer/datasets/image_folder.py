@@ -1,0 +1,97 @@
+"""Load a folder laid out as one sub-folder per class into numpy arrays."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from keras_transfer.datasets._checks import check_choice, check_image_size
+
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+COLOR_MODES = ("rgb", "grayscale")
+
+
+def load_image_folder(
+    path,
+    image_size: int | tuple[int, int] | None = None,
+    color_mode: str = "rgb",
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Read ``path/<class name>/<image>`` files into uint8 arrays (like Keras'
+    ``image_dataset_from_directory``, but eager and without TensorFlow).
+
+    Classes are the sub-folder names in sorted order; label ``i`` is ``class_names[i]``. Files
+    are read in sorted order with PIL; hidden files and other extensions are skipped.
+
+    Args:
+        path: the root folder.
+        image_size: ``(height, width)`` (or one int) to resize every image to, bilinearly;
+            ``None`` keeps the sizes, which must then all be equal.
+        color_mode: ``"rgb"`` (3 channels) or ``"grayscale"`` (1 channel).
+
+    Returns:
+        ``(x, y, class_names)``: uint8 ``(N, height, width, channels)``, int64 labels, and the
+        list of class names.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a folder.
+        ValueError: no class sub-folders, no images, images of mixed sizes with
+            ``image_size=None``, a bad ``image_size`` or ``color_mode``, or an unreadable image.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> from keras_transfer.datasets import load_image_folder
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> for name in ["cat", "dog"]:
+        ...     (root / name).mkdir()
+        ...     Image.fromarray(np.zeros((40, 30, 3), np.uint8)).save(root / name / "a.png")
+        >>> x, y, names = load_image_folder(root, image_size=(32, 32))
+        >>> x.shape, y.tolist(), names
+        ((2, 32, 32, 3), [0, 1], ['cat', 'dog'])
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    image_size = check_image_size(image_size)
+    check_choice(color_mode, COLOR_MODES, "color_mode")
+    root = Path(path)
+    if not root.is_dir():
+        raise FileNotFoundError(f"`path` must be an existing folder; received path={str(path)!r}.")
+    class_names = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not class_names:
+        raise ValueError(
+            f"`path`={str(path)!r} has no class sub-folders. Lay the images out as "
+            "path/<class name>/<image file>."
+        )
+    files, labels = [], []
+    for label, name in enumerate(class_names):
+        for f in sorted((root / name).iterdir()):
+            if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in IMAGE_EXTENSIONS:
+                files.append(f)
+                labels.append(label)
+    if not files:
+        raise ValueError(
+            f"`path`={str(path)!r} holds no image files in its class sub-folders {class_names} "
+            f"(extensions {list(IMAGE_EXTENSIONS)})."
+        )
+    mode = "RGB" if color_mode == "rgb" else "L"
+    images = []
+    for f in files:
+        try:
+            with Image.open(f) as img:
+                img = img.convert(mode)
+                if image_size is not None and img.size != (image_size[1], image_size[0]):
+                    img = img.resize((image_size[1], image_size[0]), Image.BILINEAR)
+                images.append(np.asarray(img, dtype=np.uint8))
+        except (UnidentifiedImageError, OSError) as exc:
+            raise ValueError(f"Could not read image {str(f)!r} in `path`: {exc}") from exc
+    sizes = sorted({im.shape[:2] for im in images})
+    if len(sizes) > 1:
+        raise ValueError(
+            f"Images in `path`={str(path)!r} have {len(sizes)} different sizes (e.g. {sizes[:3]}); "
+            "pass image_size=(height, width) to resize them."
+        )
+    x = np.stack(images)
+    if x.ndim == 3:
+        x = x[..., None]
+    return x, np.asarray(labels, dtype=np.int64), class_names
