@@ -1,0 +1,160 @@
+"""Shared plumbing of the two-domain models (DANN, DiscrepancyModel).
+
+Data convention for ``fit``: ``x=(source_x, target_x)`` and ``y=source_y`` (integer labels),
+as numpy arrays, or a ``tf.data.Dataset`` of ``((source_x, target_x), source_y)`` batches.
+Target labels are never allowed in ``fit``. ``predict``/``evaluate`` take one domain at a time.
+"""
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_transfer.adaptation._checks import _shape
+
+
+def _is_dataset(x) -> bool:
+    return type(x).__module__.startswith("tensorflow") and hasattr(x, "element_spec")
+
+
+def _two_domain_error(name: str, received) -> ValueError:
+    return ValueError(
+        f"`{name}` must be a pair (source_x, target_x), e.g. fit(x=(xs, xt), y=ys) or a "
+        "tf.data.Dataset of ((xs, xt), ys) batches; received "
+        f"{type(received).__name__}{_describe(received)}."
+    )
+
+
+def _describe(x) -> str:
+    if isinstance(x, (tuple, list)):
+        return f" of length {len(x)}"
+    shape = getattr(x, "shape", None)
+    return f" with shape {tuple(shape)}" if shape is not None else ""
+
+
+def _target_labels_error(received) -> ValueError:
+    return ValueError(
+        "Target labels are not allowed here: domain adaptation trains on labelled source and "
+        "UNLABELLED target data. `y` must be the source labels only (one array); received "
+        f"{type(received).__name__}{_describe(received)}. Drop the target labels (keep them for "
+        "evaluate(target_x, target_y))."
+    )
+
+
+def check_pair_shapes(source_shape, target_shape):
+    """Raise ValueError when the per-example shapes of the two domains differ."""
+    s, t = tuple(source_shape)[1:], tuple(target_shape)[1:]
+    if len(s) != len(t) or any(a is not None and b is not None and a != b for a, b in zip(s, t)):
+        raise ValueError(
+            "Source and target inputs must have the same per-example shape; received source "
+            f"shape={tuple(source_shape)} and target shape={tuple(target_shape)}. Resize or "
+            "project the target data to the source's shape."
+        )
+
+
+def check_labels_structure(y):
+    """Raise the target-labels error when ``y`` is a pair/list or dict of arrays."""
+    if isinstance(y, (tuple, list, dict)):
+        raise _target_labels_error(y)
+
+
+def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed):
+    """Validate numpy inputs, resample the target to the source length; return (x, y, steps)."""
+    if not isinstance(x, (tuple, list)) or len(x) != 2:
+        raise _two_domain_error("x", x)
+    check_labels_structure(y)
+    if y is None:
+        raise ValueError(
+            "`y` (the source labels) is required: fit(x=(source_x, target_x), y=source_y)."
+        )
+    xs, xt = np.asarray(x[0]), np.asarray(x[1])
+    ys = np.asarray(y)
+    if xs.shape[0] == 0:
+        raise ValueError(f"The source set is empty: received source_x shape={xs.shape}.")
+    if xt.shape[0] == 0:
+        raise ValueError(
+            f"The target set is empty: received target_x shape={xt.shape}. Pass at least one "
+            "unlabelled target example."
+        )
+    check_pair_shapes(xs.shape, xt.shape)
+    if ys.shape[0] != xs.shape[0]:
+        raise ValueError(
+            "`y` must hold one label per source example; received "
+            f"{ys.shape[0]} labels for {xs.shape[0]} source examples (source_x shape={xs.shape})."
+        )
+    # one epoch = one pass over the source; the target is shuffled and cycled to match
+    rng = np.random.default_rng(seed)
+    reps = math.ceil(len(xs) / len(xt))
+    index = np.concatenate([rng.permutation(len(xt)) for _ in range(reps)])[: len(xs)]
+    batch = batch_size or 32
+    steps = steps_per_epoch or math.ceil(len(xs) / batch)
+    return (xs, xt[index]), ys, steps * epochs
+
+
+def check_dataset(dataset, epochs, steps_per_epoch):
+    """Validate a tf.data.Dataset of ((xs, xt), ys); return the planned number of steps or None."""
+    spec = dataset.element_spec
+    if not isinstance(spec, tuple) or len(spec) not in (2, 3):
+        raise ValueError(
+            "The dataset must yield ((source_x, target_x), source_y) batches; received "
+            f"element_spec={spec}."
+        )
+    xspec, yspec = spec[0], spec[1]
+    if not isinstance(xspec, tuple) or len(xspec) != 2:
+        raise _two_domain_error("x", xspec)
+    check_labels_structure(yspec)
+    check_pair_shapes(xspec[0].shape, xspec[1].shape)
+    if steps_per_epoch:
+        return steps_per_epoch * epochs
+    cardinality = int(dataset.cardinality())
+    if cardinality == 0:
+        raise ValueError("The dataset is empty (cardinality 0): it has no source/target batches.")
+    if cardinality < 0:
+        return None
+    return cardinality * epochs
+
+
+def split_call_inputs(inputs):
+    """Return (source, target) for a two-domain call, or (inputs, None) for one domain."""
+    if isinstance(inputs, dict):
+        raise _two_domain_error("inputs", inputs)
+    if isinstance(inputs, (tuple, list)):
+        if len(inputs) != 2:
+            raise _two_domain_error("inputs", inputs)
+        xs, xt = inputs
+        check_pair_shapes(_shape(xs), _shape(xt))
+        return xs, xt
+    return inputs, None
+
+
+def domain_labels(source, target, dtype="float32"):
+    """0 for each source row, 1 for each target row, shape (n_s + n_t, 1)."""
+    return ops.concatenate(
+        [
+            ops.zeros((ops.shape(source)[0], 1), dtype),
+            ops.ones((ops.shape(target)[0], 1), dtype),
+        ],
+        axis=0,
+    )
+
+
+def single_input_shape(input_shape):
+    """The per-domain input shape from a build shape (one shape or a pair of shapes)."""
+    if isinstance(input_shape, (tuple, list)) and input_shape and isinstance(
+        input_shape[0], (tuple, list)
+    ):
+        return tuple(input_shape[0])
+    return tuple(input_shape)
+
+
+def resolve_layer(value, name: str):
+    """Deserialize a nested layer config (from get_config) or check it is a Keras layer."""
+    if isinstance(value, dict):
+        value = keras.saving.deserialize_keras_object(value)
+    if not isinstance(value, keras.layers.Layer):
+        raise ValueError(
+            f"`{name}` must be a Keras model or layer; received {type(value).__name__}."
+        )
+    return value

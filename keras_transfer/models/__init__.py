@@ -1,0 +1,5 @@
+"""Task models built on a feature extractor: domain-adversarial and discrepancy-based adaptation."""
+from keras_transfer.models.dann import DANN
+from keras_transfer.models.discrepancy_model import DiscrepancyModel
+
+__all__ = ["DANN", "DiscrepancyModel"]

@@ -1,0 +1,208 @@
+"""Domain-adversarial neural network (DANN), trained with plain ``fit``."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_transfer.adaptation import _two_domain as td
+from keras_transfer.api_export import export
+from keras_transfer.callbacks.reversal_schedule import ReversalSchedule
+from keras_transfer.layers.gradient_reversal import GradientReversal
+
+
+def _default_label_head(num_classes: int):
+    return keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="label_head")
+
+
+def _default_domain_head(units: int = 64):
+    return keras.Sequential(
+        [
+            keras.layers.Dense(units, activation="relu"),
+            keras.layers.Dense(units, activation="relu"),
+            keras.layers.Dense(1, dtype="float32"),
+        ],
+        name="domain_head",
+    )
+
+
+@export
+class DANN(keras.Model):
+    """Domain-adversarial neural network (Ganin et al., "Domain-Adversarial Training of Neural
+    Networks", JMLR 2016).
+
+    ``feature_extractor -> label_head`` classifies; ``feature_extractor -> GradientReversal ->
+    domain_head`` tells source from target, and the reversed gradient pushes the features to
+    make the domains indistinguishable. The reversal weight follows a
+    `keras_transfer.callbacks.ReversalSchedule` evaluated in the graph (default: the paper's
+    ``2 / (1 + exp(-10 p)) - 1`` ramp over the whole ``fit``).
+
+    Data convention: ``fit(x=(source_x, target_x), y=source_y)`` with integer source labels,
+    or ``fit(dataset)`` where the ``tf.data.Dataset`` yields ``((source_x, target_x),
+    source_y)`` batches (e.g. ``tf.data.Dataset.zip(((src_x, tgt_x.repeat()), src_y))``
+    batched). With arrays, an epoch is one pass over the source and the target is shuffled
+    and cycled to the same length. Target labels are refused. ``predict(x)`` returns class
+    probabilities; ``evaluate(target_x, target_y)`` measures target accuracy
+    (``label_accuracy``).
+
+    History holds ``loss``, ``label_loss``, ``domain_loss``, ``label_accuracy``,
+    ``domain_accuracy`` and ``reversal_scale`` (the epoch's mean reversal weight). Losses are
+    ``keras.losses`` objects, so they are scaled correctly under ``tf.distribute``. The train
+    step is Keras' own (only ``compute_loss``/``compute_metrics`` are overridden), so it runs on
+    the TensorFlow and JAX backends; ``tf.data`` input needs TensorFlow installed.
+
+    Args:
+        feature_extractor: any Keras model or layer mapping inputs to ``(batch, d)`` features,
+            e.g. a `keras_transfer.backbones.Backbone` or a small MLP.
+        label_head: a Keras layer/model mapping features to class probabilities, or an int
+            ``num_classes`` for a softmax ``Dense`` layer.
+        domain_head: a Keras layer/model mapping features to one domain logit per row
+            (target = 1); default a 64-64-1 ReLU MLP.
+        scale: reversal weight: a float or a `ReversalSchedule` (``total_steps`` left as
+            None is filled in by ``fit`` from ``epochs`` and the data size).
+        **kwargs: passed to `keras.Model` (e.g. ``name``).
+
+    Example:
+        >>> import numpy as np, keras
+        >>> from keras_transfer.models import DANN
+        >>> rng = np.random.default_rng(0)
+        >>> xs, ys = rng.normal(size=(64, 2)).astype("float32"), rng.integers(0, 2, 64)
+        >>> xt = (rng.normal(size=(48, 2)) + 1.0).astype("float32")
+        >>> features = keras.Sequential([keras.layers.Dense(16, activation="relu")])
+        >>> model = DANN(features, label_head=2)
+        >>> model.compile(optimizer="adam")
+        >>> history = model.fit(x=(xs, xt), y=ys, epochs=2, batch_size=16, verbose=0)
+        >>> model.predict(xt, verbose=0).shape
+        (48, 2)
+    """
+
+    def __init__(
+        self,
+        feature_extractor,
+        label_head,
+        domain_head=None,
+        scale: float | ReversalSchedule | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.feature_extractor = td.resolve_layer(feature_extractor, "feature_extractor")
+        if isinstance(label_head, (int, np.integer)) and not isinstance(label_head, bool):
+            if label_head < 2:
+                raise ValueError(
+                    f"`label_head` as num_classes must be >= 2; received label_head={label_head}."
+                )
+            label_head = _default_label_head(int(label_head))
+        self.label_head = td.resolve_layer(label_head, "label_head")
+        self.domain_head = td.resolve_layer(
+            _default_domain_head() if domain_head is None else domain_head, "domain_head"
+        )
+        self.reversal = GradientReversal(ReversalSchedule("dann") if scale is None else scale)
+        self.label_loss_fn = keras.losses.SparseCategoricalCrossentropy(name="label_loss")
+        self.domain_loss_fn = keras.losses.BinaryCrossentropy(from_logits=True, name="domain_loss")
+        self.label_accuracy = keras.metrics.SparseCategoricalAccuracy(name="label_accuracy")
+        self.domain_accuracy = keras.metrics.BinaryAccuracy(name="domain_accuracy", threshold=0.0)
+        self.label_loss_tracker = keras.metrics.Mean(name="label_loss")
+        self.domain_loss_tracker = keras.metrics.Mean(name="domain_loss")
+        self.scale_tracker = keras.metrics.Mean(name="reversal_scale")
+
+    # ----- graph -------------------------------------------------------------------------------
+    def build(self, input_shape):
+        shape = td.single_input_shape(input_shape)
+        features = self.feature_extractor(keras.KerasTensor(shape))
+        self.label_head(features)
+        self.domain_head(self.reversal(features))
+        self.built = True
+
+    def call(self, inputs, training=False):
+        source, target = td.split_call_inputs(inputs)
+        if target is None:
+            return self.label_head(self.feature_extractor(source, training=training), training=training)
+        num_source = ops.shape(source)[0]
+        features = self.feature_extractor(ops.concatenate([source, target], axis=0), training=training)
+        probabilities = self.label_head(features[:num_source], training=training)
+        scale = self.reversal.current_scale() if training else ops.zeros((), "float32")
+        domain_logits = self.domain_head(self.reversal(features, training=training), training=training)
+        return {
+            "label": probabilities,
+            "domain": domain_logits,
+            "domain_true": td.domain_labels(source, target),
+            "scale": ops.cast(scale, "float32"),
+        }
+
+    # ----- loss and metrics ----------------------------------------------------------------------
+    def _task_losses(self, y, y_pred, sample_weight):
+        td.check_labels_structure(y)
+        if y is None:
+            raise ValueError("`y` (the source labels) is required to compute the DANN loss.")
+        if not isinstance(y_pred, dict):
+            return self.label_loss_fn(y, y_pred, sample_weight), None
+        label = self.label_loss_fn(y, y_pred["label"], sample_weight)
+        domain = self.domain_loss_fn(y_pred["domain_true"], y_pred["domain"])
+        return label, domain
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        label, domain = self._task_losses(y, y_pred, sample_weight)
+        total = label if domain is None else label + domain
+        for loss in self.losses:
+            total = total + ops.cast(ops.sum(loss), total.dtype)
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        label, domain = self._task_losses(y, y_pred, sample_weight)
+        self.label_loss_tracker.update_state(label)
+        probabilities = y_pred
+        if isinstance(y_pred, dict):
+            probabilities = y_pred["label"]
+            self.domain_loss_tracker.update_state(domain)
+            self.domain_accuracy.update_state(y_pred["domain_true"], y_pred["domain"])
+            self.scale_tracker.update_state(y_pred["scale"])
+        self.label_accuracy.update_state(y, probabilities, sample_weight)
+        return super().compute_metrics(x, y, probabilities, sample_weight)
+
+    # ----- fit -----------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, steps_per_epoch=None, **kwargs):
+        """`keras.Model.fit` on ``x=(source_x, target_x), y=source_y`` or a
+        ``((source_x, target_x), source_y)`` dataset; see the class docstring."""
+        if td._is_dataset(x):
+            if y is not None:
+                raise ValueError(
+                    "`y` must be None when `x` is a tf.data.Dataset (the dataset yields the "
+                    "source labels)."
+                )
+            planned = td.check_dataset(x, epochs, steps_per_epoch)
+        else:
+            x, y, planned = td.prepare_arrays(
+                x, y, batch_size, epochs, steps_per_epoch, seed=np.random.randint(2**31)
+            )
+        schedule = self.reversal.schedule
+        if schedule is not None and schedule.needs_total_steps and schedule.total_steps is None:
+            if planned is None:
+                raise ValueError(
+                    "Cannot plan the reversal schedule: the dataset has unknown or infinite "
+                    "length. Pass steps_per_epoch= to fit, or scale=ReversalSchedule(..., "
+                    "total_steps=N) to DANN."
+                )
+            self.reversal.set_total_steps(int(ops.convert_to_numpy(self.reversal.step)) + planned)
+        return super().fit(
+            x=x, y=y, batch_size=batch_size, epochs=epochs, steps_per_epoch=steps_per_epoch, **kwargs
+        )
+
+    # ----- config --------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        scale = self.reversal.scale
+        return {
+            **super().get_config(),
+            "feature_extractor": keras.saving.serialize_keras_object(self.feature_extractor),
+            "label_head": keras.saving.serialize_keras_object(self.label_head),
+            "domain_head": keras.saving.serialize_keras_object(self.domain_head),
+            "scale": keras.saving.serialize_keras_object(scale)
+            if isinstance(scale, ReversalSchedule)
+            else scale,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("scale"), dict):
+            config["scale"] = keras.saving.deserialize_keras_object(config["scale"])
+        return cls(**config)
