@@ -229,9 +229,28 @@ class HubLayer(keras.layers.Layer):
             wrapped.append(keras.Variable(initializer=v, trainable=learnable, name=name))
         self._variable_names = names
         self._learnable = {n for n, w in zip(names, wrapped) if w.trainable}
+        self._frozen = set()
         self.module_variables = wrapped  # tracked by Keras: these are the layer's weights
         self.set_variables_trainable(frozen_variables or [], False)
         self.built = True
+
+    @property
+    def trainable(self):
+        return keras.layers.Layer.trainable.fget(self)
+
+    @trainable.setter
+    def trainable(self, value):
+        # Keras' setter flips every variable it tracked as trainable, which would undo
+        # variable-level freezing; re-derive each flag from layer, module and frozen set.
+        keras.layers.Layer.trainable.fset(self, value)
+        self._sync_flags()
+
+    def _sync_flags(self):
+        if getattr(self, "_frozen", None) is None:  # during Layer.__init__
+            return
+        on = keras.layers.Layer.trainable.fget(self)
+        for name, v in zip(self._variable_names, self.module_variables):
+            v.trainable = bool(on and name in self._learnable and name not in self._frozen)
 
     def _pick_function(self):
         module = self._module
@@ -283,14 +302,17 @@ class HubLayer(keras.layers.Layer):
                 )
             chosen = list(names)
         chosen = [n for n in chosen if n in self._learnable]
-        for name in chosen:
-            self.module_variables[self._variable_names.index(name)].trainable = bool(trainable)
+        if trainable:
+            self._frozen.difference_update(chosen)
+        else:
+            self._frozen.update(chosen)
+        self._sync_flags()
         return chosen
 
     @property
     def frozen_variables(self) -> list[str]:
-        return [n for n, v in zip(self._variable_names, self.module_variables)
-                if n in self._learnable and not v.trainable]
+        """Names of module variables frozen by `set_variables_trainable`, in module order."""
+        return [n for n in self._variable_names if n in self._frozen]
 
     def call(self, inputs, training=False):
         run_training = bool(training) and self.trainable
