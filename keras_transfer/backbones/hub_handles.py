@@ -94,7 +94,8 @@ def _image_maker(name, handle, size, pattern):
             raise ValueError(f"`input_shape` must be (height, width, 1 or 3); received input_shape={input_shape!r}.")
         input_size = tuple(input_shape)[:2] if input_shape is not None else (size, size)
         kwargs.setdefault("variable_pattern", pattern)
-        kwargs.setdefault("name", f"{name.replace(':', '_')}_backbone")
+        short = name[len("hub:"):]
+        kwargs.setdefault("name", f"hub_{short}_backbone" if short in HUB_HANDLES else "hub_backbone")
         path = None
         if weights not in (None, "imagenet", "hub"):
             import os
