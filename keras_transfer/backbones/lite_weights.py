@@ -131,19 +131,30 @@ def imagenet_weights_file(variant: int, *, source: str | None = None, cache_dir:
         return path
     if os.path.exists(path):
         logger.warning("Cached EfficientNet-Lite weights %s fail their checksum; converting them again.", path)
-    src = source or source_file(variant)
-    verify_source(variant, src)
-    _convert(variant, src, path)
+    _convert(variant, load_source_state(variant, source), path)
     return path
 
 
-def _convert(variant: int, src: str, path: str) -> None:
-    """Convert the PyTorch state dict at ``src`` into a Keras weights file at ``path`` (atomically)."""
-    global conversion_count
-    from keras_transfer.backbones.efficientnet_lite import _lite_graph
+def load_source_state(variant: int, source: str | None = None) -> dict:
+    """The checksum-verified PyTorch ``state_dict`` of ``variant`` as numpy arrays (torch not needed).
+
+    Example:
+        >>> from keras_transfer.backbones.lite_weights import load_source_state
+        >>> load_source_state(0)["_fc.weight"].shape
+        (1000, 1280)
+    """
     from keras_transfer.backbones.torch_legacy import load_legacy_state_dict
 
-    state = load_legacy_state_dict(src)
+    src = source or source_file(variant)
+    verify_source(variant, src)
+    return load_legacy_state_dict(src)
+
+
+def _convert(variant: int, state: dict, path: str) -> None:
+    """Write the Keras weights file for ``state`` at ``path`` (atomically) with its ``.sha256`` sidecar."""
+    global conversion_count
+    from keras_transfer.backbones.efficientnet_lite import _lite_graph
+
     model = _lite_graph(variant, None, True, 1000)
     assign_state_dict(model, state)
     folder = os.path.dirname(path)
