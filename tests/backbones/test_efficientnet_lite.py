@@ -145,12 +145,11 @@ def test_get_backbone_lite0_imagenet_offline_and_keras_round_trip(tmp_path, tiny
     assert loaded.block_names == bb.block_names
 
 
-def test_weights_path_round_trip_and_missing_path(tmp_path, tiny_images):
-    model = build_efficientnet_lite(1, input_shape=(32, 32, 3))
-    path = str(tmp_path / "lite1.weights.h5")
-    model.save_weights(path)
-    again = build_efficientnet_lite(1, input_shape=(32, 32, 3), weights=path)
-    for a, b in zip(model.weights, again.weights):
+def test_weights_path_round_trip_and_missing_path(classifier, tmp_path):
+    path = str(tmp_path / "lite0_top.weights.h5")
+    classifier.save_weights(path)
+    again = build_efficientnet_lite(0, input_shape=(64, 64, 3), weights=path, include_top=True)
+    for a, b in zip(classifier.weights, again.weights):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     with pytest.raises(FileNotFoundError, match="does not exist"):
         build_efficientnet_lite(0, input_shape=(32, 32, 3), weights=tmp_path / "nope.weights.h5")
@@ -237,8 +236,14 @@ def test_wrong_checksum_source_is_refused(tmp_path):
         lite_weights.verify_source(0, str(tmp_path / "missing.pth"))
 
 
-def test_assign_state_dict_rejects_other_variant():
+def test_assign_state_dict_checks_every_tensor(classifier):
     state = lite_weights.load_source_state(0)
-    model = build_efficientnet_lite(2, input_shape=(32, 32, 3), include_top=True)
-    with pytest.raises(ValueError, match="shape mismatch|no tensor"):
-        lite_weights.assign_state_dict(model, state)
+    wrong = dict(state, **{"_conv_stem.weight": state["_conv_stem.weight"].transpose(1, 0, 2, 3)})
+    with pytest.raises(ValueError, match="shape mismatch for layer 'stem_conv'"):
+        lite_weights.assign_state_dict(classifier, wrong)
+    missing = {k: v for k, v in state.items() if k != "_conv_stem.weight"}
+    with pytest.raises(ValueError, match="no tensor '_conv_stem.weight'"):
+        lite_weights.assign_state_dict(classifier, missing)
+    extra = dict(state, **{"_blocks.99._project_conv.weight": np.zeros((1, 1, 1, 1), "float32")})
+    with pytest.raises(ValueError, match="does not use"):
+        lite_weights.assign_state_dict(classifier, extra)  # re-assigns the same real weights, then refuses
