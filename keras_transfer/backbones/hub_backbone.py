@@ -31,9 +31,12 @@ def build_hub_base(handle, input_size=(224, 224), input_range=(0.0, 1.0), signat
     """The functional base of a `HubBackbone`: ``image -> rescaling -> hub_module``.
 
     Example:
-        >>> from keras_transfer.backbones.hub_backbone import build_hub_base  # doctest: +SKIP
-        >>> build_hub_base("/path/to/saved_model", (32, 32)).layers[-1].name  # doctest: +SKIP
-        'hub_module'
+        >>> import tempfile, keras
+        >>> from keras_transfer.backbones.hub_backbone import build_hub_base
+        >>> net = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.GlobalAveragePooling2D()])
+        >>> path = tempfile.mkdtemp(); net.export(path, verbose=False)
+        >>> [layer.name for layer in build_hub_base(path, (32, 32)).layers]
+        ['image', 'rescaling', 'hub_module']
     """
     image = keras.Input((*input_size, 3), name="image")
     if input_range is None:
