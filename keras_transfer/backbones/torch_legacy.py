@@ -36,7 +36,14 @@ STORAGE_DTYPES = {
 }
 
 
-class _StorageType:
+class _Sealed:
+    """Refuses pickle's BUILD opcode, so a crafted file cannot set attributes on our stand-ins."""
+
+    def __setstate__(self, state):
+        raise pickle.UnpicklingError("refusing to set state on a tensor, storage or rebuild function")
+
+
+class _StorageType(_Sealed):
     """Stand-in for a ``torch.*Storage`` class: only knows its dtype."""
 
     def __init__(self, name: str):
@@ -44,7 +51,7 @@ class _StorageType:
         self.dtype = np.dtype(STORAGE_DTYPES[name])
 
 
-class _Storage:
+class _Storage(_Sealed):
     """A storage whose bytes are read after the main pickle."""
 
     def __init__(self, dtype: np.dtype, numel: int):
@@ -53,7 +60,7 @@ class _Storage:
         self.data: np.ndarray | None = None
 
 
-class _LazyTensor:
+class _LazyTensor(_Sealed):
     """What ``_rebuild_tensor_v2`` returns: a strided view to materialize once storages are read."""
 
     def __init__(self, storage, offset, size, stride):
@@ -86,10 +93,20 @@ def _rebuild_parameter(data, requires_grad=False, backward_hooks=None):
     return data
 
 
+class _SealedFunction(_Sealed):
+    """A rebuild function that pickle can call but not modify."""
+
+    def __init__(self, fn):
+        self._fn = fn
+
+    def __call__(self, *args):
+        return self._fn(*args)
+
+
 _SAFE_GLOBALS = {
     ("collections", "OrderedDict"): collections.OrderedDict,
-    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
-    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+    ("torch._utils", "_rebuild_tensor_v2"): _SealedFunction(_rebuild_tensor_v2),
+    ("torch._utils", "_rebuild_parameter"): _SealedFunction(_rebuild_parameter),
     **{("torch", name): _StorageType(name) for name in STORAGE_DTYPES},
 }
 

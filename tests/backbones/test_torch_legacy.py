@@ -163,6 +163,14 @@ def test_restricted_unpickler_allows_only_listed_globals():
             RestrictedUnpickler(__import__("io").BytesIO(b"")).find_class(module, name)
 
 
+@pytest.mark.parametrize("target", [b"torch\nFloatStorage", b"torch._utils\n_rebuild_tensor_v2"])
+def test_restricted_unpickler_refuses_to_modify_allowed_globals(target):
+    payload = b"c" + target + b"\n(dS'dtype'\nS'object'\nsb."  # GLOBAL, then BUILD {'dtype': 'object'}
+    with pytest.raises(pickle.UnpicklingError, match="refusing to set state"):
+        RestrictedUnpickler(__import__("io").BytesIO(payload)).load()
+    assert load_legacy_state_dict(_package_file())["_fc.weight"].dtype == np.float32  # nothing was poisoned
+
+
 def test_load_legacy_state_dict_rejects_persistent_ids_outside_state_dict(tmp_path):
     path = tmp_path / "p.pth"
     path.write_bytes(b"\x80\x02X\x01\x00\x00\x00aQ.")  # BINPERSID at the magic-number position
