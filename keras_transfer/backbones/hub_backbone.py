@@ -215,3 +215,41 @@ class HubBackbone(Backbone):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def build_text_encoder(encoder: str, preprocessor: str | None = None, *, output_key: str = "pooled_output",
+                       trainable: bool = True, name: str = "hub_text_encoder") -> keras.Model:
+    """A TF-Hub text encoder (BERT family) as a functional Keras model: strings in, features out.
+
+    ``text (string) -> preprocessor (frozen HubLayer) -> encoder (HubLayer, output_key)``. It is a
+    plain `keras.Model`, not a `Backbone` (which takes images): freeze the encoder with
+    ``model.get_layer("encoder").trainable = False`` or by variable name with
+    ``model.get_layer("encoder").set_variables_trainable(r"transformer_layer_[0-5]_", False)``.
+    TF-Hub's BERT preprocessors need ``pip install tensorflow-text`` (imported before loading).
+
+    Args:
+        encoder: TF-Hub handle or folder of the encoder (takes the preprocessor's dict).
+        preprocessor: handle of its preprocessor, or ``None`` if the encoder takes strings.
+        output_key: encoder output to return (``"pooled_output"``, ``"sequence_output"``, ...).
+        trainable: whether the encoder fine-tunes.
+        name: model name.
+
+    Example:
+        >>> from keras_transfer.backbones.hub_backbone import build_text_encoder
+        >>> model = build_text_encoder(  # doctest: +SKIP
+        ...     "https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_L-2_H-128_A-2/2",
+        ...     "https://tfhub.dev/tensorflow/bert_en_uncased_preprocess/3")
+        >>> model(["transfer learning"]).shape  # doctest: +SKIP
+        TensorShape([1, 128])
+    """
+    if preprocessor is not None:
+        try:  # registers the ops TF-Hub's BERT preprocessors are made of
+            import tensorflow_text  # noqa: F401
+        except ImportError:
+            pass  # custom preprocessors may not need it; loading then says which op is missing
+    text = keras.Input(shape=(), dtype="string", name="text")
+    x = text
+    if preprocessor is not None:
+        x = HubLayer(preprocessor, trainable=False, name="preprocessor")(x)
+    features = HubLayer(encoder, output_key=output_key, trainable=trainable, name="encoder")(x)
+    return keras.Model(text, features, name=name)

@@ -117,11 +117,11 @@ def _image_maker(name, handle, size, pattern):
 
 def _text_maker(name, handle, preprocessor):
     def make_backbone(input_shape=None, weights=None, pooling="avg", trainable=True, **kwargs):
-        raise NotImplementedError(
-            f"backbone={name!r} is a text encoder; `Backbone` takes images. Use "
-            f"keras_transfer.backbones.HubLayer({handle!r}, output_key='pooled_output') after "
-            f"HubLayer({preprocessor!r}) on a string input (needs `pip install tensorflow-text`)."
-        )
+        """A text encoder is a strings-in `keras.Model` (see `build_text_encoder`), not a `Backbone`."""
+        from keras_transfer.backbones.hub_backbone import build_text_encoder
+
+        kwargs.setdefault("name", "hub_text_encoder")
+        return build_text_encoder(handle, preprocessor, trainable=trainable, **kwargs)
 
     return make_backbone
 

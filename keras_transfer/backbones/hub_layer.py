@@ -130,7 +130,16 @@ def load_module(handle: str):
         )
     import tensorflow_hub as hub
 
-    return hub.load(path, options=tf.saved_model.LoadOptions())
+    try:
+        return hub.load(path, options=tf.saved_model.LoadOptions())
+    except Exception as exc:
+        if "Op type not registered" in str(exc):
+            raise ImportError(
+                f"The SavedModel of `handle`={handle!r} uses TensorFlow ops that are not loaded: "
+                f"{str(exc).splitlines()[0]} TF-Hub text preprocessors need `pip install tensorflow-text` "
+                "(then `import tensorflow_text` before building the layer)."
+            ) from exc
+        raise
 
 
 def _module_variables(module) -> list:
@@ -183,7 +192,8 @@ class HubLayer(keras.layers.Layer):
     Args:
         handle: TF-Hub URL (resolved through ``$TFHUB_CACHE_DIR``) or local SavedModel folder.
         signature: name of a signature to call instead of ``__call__`` (e.g. ``"serving_default"``).
-        output_key: key to pick from a dict output (signatures and BERT-style encoders).
+        output_key: key to pick from a dict output (signatures and BERT-style encoders); without
+            it a one-key dict is unwrapped and a larger dict is returned whole (text preprocessors).
         frozen_variables: names (see ``variable_names``) of module variables kept frozen while
             the layer is trainable; ``set_variables_trainable`` changes them.
 
@@ -333,13 +343,8 @@ class HubLayer(keras.layers.Layer):
             for loss_fn in self._reg_losses:
                 self.add_loss(loss_fn())
         if isinstance(outputs, dict):
-            if self.output_key is None:
-                if len(outputs) != 1:
-                    raise ValueError(
-                        f"The module at `handle`={self.handle!r} returns a dict with keys "
-                        f"{sorted(outputs)}; pass `output_key`= one of them."
-                    )
-                return next(iter(outputs.values()))
+            if self.output_key is None:  # a preprocessor's dict goes on whole; one key is unwrapped
+                return next(iter(outputs.values())) if len(outputs) == 1 else dict(outputs)
             if self.output_key not in outputs:
                 raise ValueError(
                     f"`output_key`={self.output_key!r} is not in the module's outputs {sorted(outputs)}."

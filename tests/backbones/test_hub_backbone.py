@@ -168,3 +168,14 @@ def test_hub_entry_routes_any_handle(hub_module_dir):
         hub_entry("mobilenet_v2")
     with pytest.raises(NotImplementedError, match="tensorflow-text"):
         hub_entry("hub:small_bert_L-2_H-128_A-2")["make_backbone"]()
+
+
+def test_hub_backbone_model_export_serves_raw_images(hub_module_dir, tmp_path):
+    import tensorflow as tf
+
+    model = keras.Sequential([keras.Input((8, 8, 3)), HubBackbone(hub_module_dir, input_size=(8, 8)),
+                              keras.layers.Dense(2)])
+    x = _raw(side=8).astype("float32")
+    expected = np.asarray(model(x))
+    model.export(str(tmp_path / "served"), verbose=False)
+    np.testing.assert_allclose(tf.saved_model.load(str(tmp_path / "served")).serve(x).numpy(), expected, atol=1e-5)

@@ -128,8 +128,10 @@ def test_hub_layer_signature_and_output_key(hub_module_dir):
     assert tuple(pooled(x).shape) == (3, 4)
     default = HubLayer(hub_module_dir, signature="serving_default", output_key="default")
     np.testing.assert_allclose(np.asarray(default(x)), np.asarray(HubLayer(hub_module_dir)(x)), atol=1e-6)
+    both = HubLayer(hub_module_dir, signature="serving_default")(x)  # no key: the whole dict
+    assert sorted(both) == ["default", "pooled_map"]
     with pytest.raises(ValueError, match="output_key"):
-        HubLayer(hub_module_dir, signature="serving_default")(x)
+        HubLayer(hub_module_dir, signature="serving_default", output_key="logits")(x)
     with pytest.raises(ValueError, match=r"`signature`='nope' is not one of the module's signatures"):
         HubLayer(hub_module_dir, signature="nope")
 
