@@ -143,6 +143,17 @@ def hub_entry(name: str) -> dict:
     handle = name[len("hub:"):]
     if not handle:
         raise ValueError("`name` must be 'hub:<short name>', 'hub:<URL>' or 'hub:<SavedModel folder>'; received 'hub:'.")
+    import os
+
+    if not handle.startswith(("http://", "https://", "gs://")) and not os.path.exists(handle):
+        from keras_transfer.utils import suggest
+
+        curated = [f"hub:{short}" for short in HUB_HANDLES]
+        raise ValueError(
+            f"`backbone` must be 'hub:<short name>' with a name from list_backbones('hub:*'), "
+            f"'hub:<URL>' or 'hub:<SavedModel folder>'; received backbone={name!r}, which is none "
+            "of these." + suggest(name, curated)
+        )
     return _entry(name, handle, "image", 224, None, None, None, None)
 
 

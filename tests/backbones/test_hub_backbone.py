@@ -167,6 +167,8 @@ def test_hub_entry_routes_any_handle(hub_module_dir, monkeypatch, tmp_path):
     assert hub_entry("hub:mobilenet_v2_100_224") is BACKBONES["hub:mobilenet_v2_100_224"]
     with pytest.raises(ValueError, match="hub:"):
         hub_entry("mobilenet_v2")
+    with pytest.raises(ValueError, match="Did you mean 'hub:mobilenet_v2_100_224'"):
+        hub_entry("hub:mobilenet_v2_100")
     with pytest.raises(HubHandleUnavailableError, match="bert_en_uncased_preprocess/3"):
         hub_entry("hub:small_bert_L-2_H-128_A-2")["make_backbone"]()  # text: a strings-in model
 
