@@ -98,6 +98,11 @@ class TransferClassifier(keras.Model):
         metrics = list(metrics) if isinstance(metrics, tuple) else metrics
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def compile_from_config(self, config):
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def fine_tune(self, x, y=None, *, head_epochs: int = 1, epochs: int = 1, head_learning_rate: float = 1e-3,
                   learning_rate: float = 1e-5, optimizer: str = "adam", callbacks=None, **fit_kwargs):
         """Two phases (Keras transfer-learning guide): train the head, then fine-tune per policy.

@@ -1,6 +1,7 @@
 """Recompile a model after its trainable set changed, carrying the optimizer state over."""
 from __future__ import annotations
 
+import keras
 import numpy as np
 
 
@@ -15,12 +16,12 @@ def recompile_keeping_state(model) -> None:
     """
     old = getattr(model, "optimizer", None)
     config = model.get_compile_config()
-    if config is None:
+    if not config:
         raise ValueError("`model` must be compiled before its trainable set can change during fit.")
     state = {}
     if old is not None and old.built:
         state = {v.path: np.asarray(v) for v in old.variables}
-    model.compile_from_config(config)
+    model.compile(**keras.saving.deserialize_keras_object(config))
     new = model.optimizer
     if not new.built:
         new.build(model.trainable_variables)

@@ -29,3 +29,24 @@ def bn_statistics(backbone):
     """Every moving mean/variance of every BatchNormalization layer of the backbone."""
     return [w for layer in backbone.base._flatten_layers() if is_batch_norm(layer)
             for w in (layer.moving_mean, layer.moving_variance)]
+
+
+def tiny_backbone(name="tiny"):
+    """A user's own small conv net with BN, wrapped as a Backbone with explicit block groups."""
+    import keras
+
+    from keras_transfer.backbones import Backbone
+
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="stem_conv")(inputs)
+    x = keras.layers.BatchNormalization(name="stem_bn")(x)
+    groups = {"stem": ["input", "stem_conv", "stem_bn"]}
+    for i in (1, 2, 3):
+        x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name=f"b{i}_conv")(x)
+        x = keras.layers.BatchNormalization(name=f"b{i}_bn")(x)
+        groups[f"block{i}"] = [f"b{i}_conv", f"b{i}_bn"]
+    x = keras.layers.Conv2D(16, 1, name="top_conv")(x)
+    groups["top"] = ["top_conv"]
+    model = keras.Model(keras.Input((32, 32, 3), name="input") if False else inputs, x, name=f"{name}_net")
+    groups["stem"][0] = model.layers[0].name
+    return Backbone(model, block_groups=groups, preprocessing="none", name=name)

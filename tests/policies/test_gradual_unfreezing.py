@@ -1,0 +1,68 @@
+"""Gradual unfreezing in graph mode: the set of changing weights grows on the scheduled epochs."""
+import keras
+import numpy as np
+import pytest
+
+from keras_transfer.callbacks.gradual_unfreezing import GradualUnfreezing as Schedule
+from keras_transfer.models import TransferClassifier
+from keras_transfer.policies import DiscriminativeLR, GradualUnfreezing
+from tests.policies._helpers import X, Y, changed_groups, snapshot, tiny_backbone
+
+
+class _Recorder(keras.callbacks.Callback):
+    def __init__(self, backbone):
+        super().__init__()
+        self.backbone, self.groups = backbone, []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.before = snapshot(self.model)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.groups.append(changed_groups(self.model, self.backbone, self.before))
+
+
+def _fit(policy, epochs):
+    backbone = tiny_backbone()
+    model = TransferClassifier(backbone, num_classes=3, policy=policy, dropout=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))  # graph mode: recompiling matters here
+    recorder = _Recorder(backbone)
+    model.fit(X, Y, batch_size=4, epochs=epochs, verbose=0, callbacks=[Schedule(policy), recorder])
+    return model, recorder.groups
+
+
+def test_gradual_unfreezing_grows_changing_set_every_epoch():
+    model, groups = _fit(GradualUnfreezing(every=1), epochs=4)
+    assert groups == [
+        {"head", "top"},
+        {"head", "top", "block3"},
+        {"head", "top", "block3", "block2"},
+        {"head", "top", "block3", "block2", "block1"},
+    ]
+    assert int(model.optimizer.iterations) == 4  # optimizer state carried over the recompiles
+    assert model.policy_epoch == 3
+
+
+def test_gradual_unfreezing_at_epochs_and_with_discriminative_lr():
+    policy = DiscriminativeLR(1e-2, decay=0.5, base_policy=GradualUnfreezing(at_epochs=[2]))
+    model, groups = _fit(policy, epochs=3)
+    assert groups == [{"head", "top"}, {"head", "top"}, {"head", "top", "block3"}]
+    assert isinstance(model.optimizer, keras.optimizers.MultiOptimizer)
+
+
+def test_gradual_unfreezing_schedule_and_stem():
+    backbone = tiny_backbone()
+    policy = GradualUnfreezing(every=2, start_blocks=1)
+    assert [policy.num_blocks_at(e, backbone) for e in range(8)] == [1, 1, 2, 2, 3, 3, 4, 4]
+    assert policy.trainable_groups(backbone, 6) == ["stem", "block1", "block2", "block3", "top"]
+    assert GradualUnfreezing(every=1, max_blocks=2).trainable_groups(backbone, 9) == ["block2", "block3", "top"]
+
+
+def test_gradual_unfreezing_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="`every`"):
+        GradualUnfreezing(every=0)
+    with pytest.raises(ValueError, match="`at_epochs`"):
+        GradualUnfreezing(at_epochs=[-1])
+    with pytest.raises(ValueError, match="`max_blocks`"):
+        GradualUnfreezing(start_blocks=3, max_blocks=1)
+    with pytest.raises(TypeError, match="`policy`"):
+        Schedule("gradual")
