@@ -230,9 +230,9 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
 def predict_function(model):
     """The compiled inference function of ``model``, built once per model and cached.
 
-    ``tf.function`` on TensorFlow (``reduce_retracing`` so a short last batch does not keep
-    retracing), ``jax.jit`` over ``stateless_call`` on JAX, the plain call elsewhere. XLA is not
-    used: on CPU it is 3-9x slower for depthwise-conv models (see PLATFORM_NOTES).
+    ``tf.function`` on TensorFlow (one graph per image shape with a free batch dimension, so a
+    short last batch does not retrace), ``jax.jit`` over ``stateless_call`` on JAX, the plain
+    call elsewhere. XLA is not used: on CPU it is 3-9x slower for depthwise-conv models (see PLATFORM_NOTES).
     """
     fn = _PREDICT_FNS.get(model)
     if fn is not None:
@@ -244,7 +244,14 @@ def predict_function(model):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        fn = tf.function(lambda x: ref()(x, training=False), reduce_retracing=True)
+        traced = {}  # one graph per image shape, batch dimension left free
+
+        def fn(x):
+            shape = tuple(x.shape[1:])
+            if shape not in traced:
+                spec = tf.TensorSpec((None, *shape), tf.float32)
+                traced[shape] = tf.function(lambda t: ref()(t, training=False), input_signature=[spec])
+            return traced[shape](x)
     elif backend == "jax":
         import jax
 
