@@ -217,6 +217,8 @@ class HubLayer(keras.layers.Layer):
         frozen_variables: list[str] | None = None,
         **kwargs,
     ):
+        # The module's functions were traced for float32: run in float32 under mixed precision too.
+        kwargs["dtype"] = kwargs.get("dtype") or "float32"
         super().__init__(**kwargs)
         if keras.backend.backend() != "tensorflow":
             raise RuntimeError(

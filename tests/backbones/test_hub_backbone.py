@@ -183,3 +183,23 @@ def test_hub_backbone_model_export_serves_raw_images(hub_module_dir, tmp_path):
     model.export(str(tmp_path / "served"), verbose=False)
     served = tf.saved_model.load(str(tmp_path / "served"))  # keep a reference: it owns the variables
     np.testing.assert_allclose(served.serve(x).numpy(), expected, atol=1e-5)
+
+
+def test_hub_backbone_runs_float32_under_mixed_precision(hub_module_dir):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        bb = HubBackbone(hub_module_dir, input_size=(8, 8))
+        out = bb(_raw(n=2, side=8))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert bb.hub_layer.dtype_policy.name == "float32"  # the module was traced for float32
+    assert tuple(out.shape) == (2, NUM_FEATURES)
+
+
+def test_hub_layer_variable_names_of_a_keras_export_carry_layer_paths(tmp_path):
+    path = str(tmp_path / "named")
+    save_keras_export(path)
+    names = HubLayer(path).variable_names
+    assert names[:2] == ["exported_conv_kernel", "exported_conv_bias"]
+    bb = HubBackbone(path, input_size=(16, 16), variable_pattern=r"^exported_(conv|bn)_")
+    assert list(bb.variable_groups) == ["bn", "conv"]
