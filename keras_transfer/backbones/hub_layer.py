@@ -86,6 +86,13 @@ def resolve_handle(handle: str) -> str:
     cached = hub_cache_path(handle)
     if os.path.isdir(cached) and os.listdir(cached):
         return hub.resolve(handle)  # returns at once, no network
+    lock = cached + ".lock"
+    if os.path.exists(lock):  # hub would wait up to 10 minutes for the lock holder
+        raise HubHandleUnavailableError(
+            f"TF-Hub `handle`={handle!r} is not in the cache {cached} and the download lock {lock} "
+            "exists: another process is downloading it, or a crashed download left the lock behind. "
+            "Wait for the other download, or delete the lock file and retry."
+        )
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(_TIMEOUT_S)  # fail fast instead of hanging on a black-holed network
     try:

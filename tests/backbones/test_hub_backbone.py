@@ -203,3 +203,14 @@ def test_hub_layer_variable_names_of_a_keras_export_carry_layer_paths(tmp_path):
     assert names[:2] == ["exported_conv_kernel", "exported_conv_bias"]
     bb = HubBackbone(path, input_size=(16, 16), variable_pattern=r"^exported_(conv|bn)_")
     assert list(bb.variable_groups) == ["bn", "conv"]
+
+
+def test_hub_stale_download_lock_fails_at_once(monkeypatch, tmp_path):
+    cache = tmp_path / "locked_cache"
+    cache.mkdir()
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(cache))
+    handle = "https://tfhub.dev/nobody/locked/1"
+    lock = cache / (hashlib.sha1(handle.encode()).hexdigest() + ".lock")
+    lock.write_text("crashed-download")
+    with pytest.raises(HubHandleUnavailableError, match="delete the lock file"):
+        HubLayer(handle)
