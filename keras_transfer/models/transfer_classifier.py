@@ -80,8 +80,11 @@ class TransferClassifier(keras.Model):
         self.policy = policy
         self.policy_epoch = int(epoch)
         for p in policy_chain(policy):
-            if isinstance(p, L2SP):
-                self.l2sp_anchors = list(p._anchors.values())  # tracked, so saved with the model
+            anchors = list(p._anchors.values()) if isinstance(p, L2SP) else None
+            if anchors and not self.built and not hasattr(self, "l2sp_anchors"):
+                # tracked, so the pretrained anchors are saved with the model; Keras allows new
+                # state only before the model is built, so give L2SP at construction to save them
+                self.l2sp_anchors = anchors
         return self
 
     def call(self, inputs, training=False):

@@ -49,4 +49,4 @@ def tiny_backbone(name="tiny"):
     groups["top"] = ["top_conv"]
     model = keras.Model(keras.Input((32, 32, 3), name="input") if False else inputs, x, name=f"{name}_net")
     groups["stem"][0] = model.layers[0].name
-    return Backbone(model, block_groups=groups, preprocessing="none", name=name)
+    return Backbone(model, block_groups=groups, preprocessing="tf", name=name)
