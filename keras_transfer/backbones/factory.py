@@ -16,6 +16,10 @@ DEFAULT_BACKBONE = "efficientnet_lite0"
 
 def _lookup(name: str) -> dict:
     names = list_backbones()  # also loads plugin entries
+    if isinstance(name, str) and name.startswith("hub:") and name not in BACKBONES:
+        from keras_transfer.backbones.hub_handles import hub_entry
+
+        return hub_entry(name)  # any TF-Hub URL or SavedModel folder: "hub:<handle>"
     if not isinstance(name, str) or name not in BACKBONES:
         raise ValueError(
             f"`backbone` must be one of list_backbones(); received backbone={name!r}."
