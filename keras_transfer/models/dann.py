@@ -164,6 +164,7 @@ class DANN(keras.Model):
         """`keras.Model.fit` on ``x=(source_x, target_x), y=source_y`` or a
         ``((source_x, target_x), source_y)`` dataset; see the class docstring."""
         if td._is_dataset(x):
+            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; avoids Keras' warning
             if y is not None:
                 raise ValueError(
                     "`y` must be None when `x` is a tf.data.Dataset (the dataset yields the "

@@ -136,6 +136,7 @@ class DiscrepancyModel(keras.Model):
         """`keras.Model.fit` on ``x=(source_x, target_x), y=source_y`` or a dataset of
         ``((source_x, target_x), source_y)``."""
         if td._is_dataset(x):
+            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; avoids Keras' warning
             if y is not None:
                 raise ValueError("`y` must be None when `x` is a tf.data.Dataset.")
             td.check_dataset(x, epochs, steps_per_epoch)
