@@ -106,6 +106,9 @@ def set_trainable(model, backbone, groups, bn: str) -> dict:
     groups = set(groups)
     model.trainable = True
     backbone.trainable = True
+    for group in backbone.block_groups:  # explicitly: a reloaded functional base does not
+        for item in backbone.group_layers(group):  # always pass `trainable` down to its layers
+            item.trainable = True
     backbone_ids = {id(v) for v in backbone.weights}
     eligible = {
         "backbone": [v for v in backbone.trainable_weights],
