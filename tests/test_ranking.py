@@ -82,10 +82,14 @@ def test_h_score_matches_definition(small_case):
     assert h_score(F, y) == pytest.approx(expected, rel=1e-8)
     assert 0 < h_score(F, y) <= 2 + 1e-9  # at most n_classes - 1
     assert h_score(F, y, shrinkage=0.0) == pytest.approx(expected, rel=1e-8)
-    assert h_score(F, y, shrinkage=1.0) < h_score(F, y)
+    mu = np.trace(np.cov(Fc.T)) / F.shape[1]
+    assert h_score(F, y, shrinkage=1.0) == pytest.approx(np.trace(np.cov(g.T)) / mu, rel=1e-8)
+    labels = np.arange(20) % 2
     wide = np.random.default_rng(2).normal(size=(20, 50))  # n < d: the plain score saturates
-    assert h_score(wide, np.arange(20) % 2) == pytest.approx(1.0)
-    assert h_score(wide, np.arange(20) % 2, shrinkage="auto") < 0.9
+    informative = wide.copy()
+    informative[:, 0] += 4 * labels
+    assert h_score(wide, labels) == pytest.approx(1.0) == h_score(informative, labels)
+    assert h_score(informative, labels, shrinkage="auto") > 1.5 * h_score(wide, labels, shrinkage="auto")
     assert h_score(F, y) > h_score(np.random.default_rng(1).normal(size=F.shape), y)
 
 
