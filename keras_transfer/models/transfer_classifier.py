@@ -107,7 +107,7 @@ class TransferClassifier(keras.Model):
             self.optimizer.build(self.trainable_variables)
 
     def fine_tune(self, x, y=None, *, head_epochs: int = 1, epochs: int = 1, head_learning_rate: float = 1e-3,
-                  learning_rate: float = 1e-5, optimizer: str = "adam", callbacks=None, **fit_kwargs):
+                  learning_rate: float = 1e-5, optimizer="adam", callbacks=None, **fit_kwargs):
         """Two phases (Keras transfer-learning guide): train the head, then fine-tune per policy.
 
         Phase ``"head"``: the backbone is frozen (`FreezeAll`, BN in inference mode) and the head
@@ -126,19 +126,21 @@ class TransferClassifier(keras.Model):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"`{arg}` must be an int >= 0; received {arg}={value!r}.")
         policy = self.policy
-        template = keras.optimizers.get(optimizer).get_config()
+        template = keras.optimizers.get(optimizer)
+
+        def make(lr):  # a fresh optimizer per phase: the trainable sets differ
+            return type(template).from_config({**template.get_config(), "learning_rate": lr})
+
         histories = []
         self.phases = []
         if head_epochs:
             self.set_policy(FreezeAll(bn="frozen"))
-            opt = keras.optimizers.get({"class_name": template["name"], "config": {**template, "learning_rate": head_learning_rate}})
-            self.compile(optimizer=opt)
+            self.compile(optimizer=make(head_learning_rate))
             h = self.fit(x, y, epochs=head_epochs, callbacks=callbacks, **fit_kwargs)
             histories.append(("head", h))
         self.set_policy(policy)
         if epochs:
-            opt = keras.optimizers.get({"class_name": template["name"], "config": {**template, "learning_rate": learning_rate}})
-            self.compile(optimizer=opt)
+            self.compile(optimizer=make(learning_rate))
             extra = list(callbacks or [])
             if any(isinstance(p, GradualUnfreezing) for p in policy_chain(policy)):
                 from keras_transfer.callbacks.gradual_unfreezing import GradualUnfreezing as Schedule
