@@ -254,7 +254,7 @@ def rank_backbones(
         features = extractor.fit(X).transform(X)
         row = {
             "backbone": extractor.backbone,
-            "weights": None if extractor.weights is None else str(extractor.weights),
+            "weights": str(extractor.weights),
             "num_features": int(features.shape[1]),
         }
         row["seconds"] = time.perf_counter() - start

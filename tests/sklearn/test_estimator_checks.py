@@ -1,9 +1,8 @@
 """scikit-learn's estimator checks over every estimator, with the expected failures in ONE dict."""
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from keras_transfer.sklearn import FeatureExtractor
-
-TINY = dict(backbone="mobilenet_v3_small", weights=None, input_shape=(32, 32, 3), verbose=0)
+from keras_transfer.sklearn import DomainAdaptationClassifier, FeatureExtractor, FineTunedClassifier
+from tests.sklearn._tiny import TINY_CNN
 
 # Every check that cannot pass for these estimators, with the reason. Nothing is swallowed by
 # try/except: a check listed here that starts passing fails the run (xfail_strict).
@@ -31,7 +30,10 @@ def expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
 
-ESTIMATORS = [FeatureExtractor(**TINY)]
+ESTIMATORS = [
+    FeatureExtractor(**TINY_CNN, verbose=0),
+    FineTunedClassifier(**TINY_CNN, head_epochs=0, epochs=1, batch_size=16, random_state=0),
+]
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks, xfail_strict=True)
