@@ -62,6 +62,7 @@ def _small(seed=0, n_source=96, n_target=80):
     return xs, ys, xt, yt
 
 
+@pytest.mark.backend_neutral
 def test_dann_logs_lambda_matching_formula_with_steps_per_execution():
     xs, ys, xt, _ = _small()
     model = DANN(mlp((8,)), 3)
@@ -77,6 +78,7 @@ def test_dann_logs_lambda_matching_formula_with_steps_per_execution():
         assert np.all(np.isfinite(history[key])), key
 
 
+@pytest.mark.backend_neutral
 def test_dann_keras_round_trip_gives_same_predictions(tmp_path):
     xs, ys, xt, _ = _small()
     model = DANN(mlp((8,)), 3, scale=ReversalSchedule("linear", scale=0.5))
@@ -124,6 +126,7 @@ def test_dann_mixed_precision():
         keras.mixed_precision.set_global_policy("float32")
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -154,6 +157,7 @@ def test_dann_refuses_target_labels_in_a_dataset():
         model.fit(data, epochs=1, verbose=0)
 
 
+@pytest.mark.backend_neutral
 def test_dann_constructor_errors():
     with pytest.raises(ValueError, match="`feature_extractor` must be a Keras model or layer"):
         DANN("resnet", 2)

@@ -15,6 +15,7 @@ def _data():
     return xs, ys, xt
 
 
+@pytest.mark.backend_neutral
 def test_discrepancy_model_keras_round_trip(tmp_path):
     xs, ys, xt = _data()
     model = DiscrepancyModel(
@@ -34,6 +35,7 @@ def test_discrepancy_model_keras_round_trip(tmp_path):
     assert loaded.discrepancy_fn.bandwidths == [1.0, 4.0] and loaded.weight == 0.5
 
 
+@pytest.mark.backend_neutral
 def test_discrepancy_model_bad_arguments_and_input():
     xs, ys, xt = _data()
     with pytest.raises(ValueError, match="`discrepancy` must be one of"):
