@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     from keras_transfer.demo import run_demo
 
     if args.quick:
-        args.labels, args.test_size, args.image_size, args.epochs = [20, 40], 60, 32, 1
+        args.labels, args.test_size, args.image_size, args.epochs = [30], 50, 32, 1
     start = time.time()
     try:
         run_demo(

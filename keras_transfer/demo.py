@@ -66,7 +66,7 @@ def run_demo(
     from keras_transfer.datasets import load_fashion_mnist
     from keras_transfer.models import TransferClassifier
     from keras_transfer.plots import plot_accuracy_vs_labels, plot_history
-    from keras_transfer.policies import UnfreezeTop
+    from keras_transfer.policies import UnfreezeAll, UnfreezeTop
 
     _check_output(output, overwrite)
     keras.utils.set_random_seed(seed)
@@ -91,14 +91,16 @@ def run_demo(
         say(f"fine-tuning: head, then top {unfreeze} blocks")
         clf = TransferClassifier(get_backbone(backbone, input_shape=shape, weights="imagenet"), num_classes,
                                  policy=UnfreezeTop(unfreeze), dropout=0.2)
-        history = clf.fine_tune(x, y, head_epochs=epochs, fine_tune_epochs=epochs, batch_size=32, verbose=verbose)
+        history = clf.fine_tune(x, y, head_epochs=epochs, epochs=epochs, head_learning_rate=1e-3,
+                                learning_rate=1e-4, batch_size=32, verbose=verbose)
         rows.append({"labels": len(x), "method": f"fine-tuned (UnfreezeTop({unfreeze}))",
                      "accuracy": _accuracy(clf, x_test4, y_test)})
         histories[len(x)], fine_tuned = history, clf
         # 3. same architecture from scratch, same number of epochs in total
         say("from scratch")
-        scratch = TransferClassifier(get_backbone(backbone, input_shape=shape, weights=None), num_classes, dropout=0.2)
-        scratch.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        scratch = TransferClassifier(get_backbone(backbone, input_shape=shape, weights=None), num_classes,
+                                     policy=UnfreezeAll(bn="train"), dropout=0.2)
+        scratch.compile(optimizer=keras.optimizers.Adam(1e-3))
         scratch.fit(x, y, epochs=2 * epochs, batch_size=32, verbose=verbose)
         rows.append({"labels": len(x), "method": "from scratch (random init)", "accuracy": _accuracy(scratch, x_test4, y_test)})
     _write_outputs(output, rows, histories, fine_tuned, plot_accuracy_vs_labels, plot_history)
