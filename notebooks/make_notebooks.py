@@ -120,7 +120,7 @@ t0 = time.perf_counter()
 f_pool = pretrained.transform(x_pool)
 f_test = pretrained.transform(x_test)
 print(f"features {f_pool.shape} in {time.perf_counter() - t0:.1f} s "
-      f"({pretrained.backbone_.base.count_params():,} backbone parameters, all frozen)")
+      f"({pretrained.backbone_.count_params():,} backbone parameters, all frozen)")
 """),
     md("""
 For comparison, the **same architecture with random weights**, used the same way. Any gap between
