@@ -63,11 +63,11 @@ def cnn():
     )
 
 
-def run(kind: str, source, target_train, target_test, epochs: int, seed: int) -> float:
+def run(kind: str, source, target_train, target_test, epochs: int, seed: int, scale_max: float = 1.0) -> float:
     keras.utils.set_random_seed(seed)
     (xs, ys), (xt, yt), (x_test, y_test) = source, target_train, target_test
     num_classes = int(max(ys.max(), y_test.max())) + 1
-    scale = ReversalSchedule("dann", scale=1.0) if kind == "dann" else 0.0
+    scale = ReversalSchedule("dann", scale=scale_max) if kind == "dann" else 0.0
     model = DANN(cnn(), num_classes, scale=scale)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     if kind == "oracle":
@@ -82,8 +82,10 @@ def main():
     parser.add_argument("--pair", default="digits", choices=["digits", "fashion_mnist"])
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--scale", type=float, default=1.0, help="final reversal weight")
+    parser.add_argument("--only", nargs="*", default=None, help="subset of source_only dann oracle")
     args = parser.parse_args()
-    results = {"source_only": [], "dann": [], "oracle": []}
+    results = {k: [] for k in (args.only or ["source_only", "dann", "oracle"])}
     for seed in range(args.seeds):
         (xs, ys), (xt, yt) = load_pair(args.pair, seed)
         order = np.random.default_rng(seed).permutation(len(xt))
@@ -92,11 +94,11 @@ def main():
         target_test = xt[order[half:]], yt[order[half:]]
         for kind in results:
             start = time.perf_counter()
-            acc = run(kind, (xs, ys), target_train, target_test, args.epochs, seed)
+            acc = run(kind, (xs, ys), target_train, target_test, args.epochs, seed, args.scale)
             results[kind].append(acc)
             print(f"seed={seed} {kind:<12} target accuracy {acc:.3f} ({time.perf_counter() - start:.0f} s)", flush=True)
     print(f"\n{args.pair}: {len(xs)} source, {half} unlabelled target, {len(target_test[0])} target test images, "
-          f"{args.epochs} epochs, {args.seeds} seeds")
+          f"{args.epochs} epochs, {args.seeds} seeds, final reversal weight {args.scale}")
     for kind, values in results.items():
         print(f"{kind:<12} {np.mean(values):.3f} +- {np.std(values):.3f}")
 

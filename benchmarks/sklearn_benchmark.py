@@ -36,6 +36,7 @@ def main():
     from keras_transfer.sklearn import FeatureExtractor, clear_feature_cache, feature_cache_info
 
     x, y = load_fashion_mnist("train", source="subset")
+    x = x[..., None]  # (N, 28, 28, 1): model.predict needs the channel axis too
     shape = (args.size, args.size, 3)
     print(f"backbone={args.backbone} weights={weights} input_shape={shape} batch_size={args.batch_size}")
 

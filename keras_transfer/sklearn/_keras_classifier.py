@@ -25,13 +25,24 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
                     delattr(self, name)
         return to_images(X, resize=bool(getattr(self, "resize", False)), size=size or (32, 32))
 
-    def _encode(self, y, n: int) -> np.ndarray:
+    def _check_y(self, y) -> np.ndarray:
+        """Validate labels before any image work, so label errors come first (sklearn's wording)."""
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
+            import warnings
+
+            from sklearn.exceptions import DataConversionWarning
+
+            warnings.warn("A column-vector y was passed when a 1d array was expected; it was ravelled.",
+                          DataConversionWarning, stacklevel=3)
             y = y.ravel()
         check_classification_targets(y)
+        return y
+
+    def _encode(self, y, n: int) -> np.ndarray:
+        y = self._check_y(y)
         if len(y) != n:
             raise ValueError(f"`y` must have one label per image ({n}); received {len(y)} labels.")
         encoder = LabelEncoder().fit(y)

@@ -95,6 +95,7 @@ class DomainAdaptationClassifier(KerasImageClassifier):
     def fit(self, X, y, X_target=None):
         """Fit on labelled source ``(X, y)`` and unlabelled target images ``X_target``; returns self."""
         check_common(self)
+        self._check_y(y)
         if self.method not in METHODS:
             from keras_transfer.utils import suggest
 
@@ -108,12 +109,6 @@ class DomainAdaptationClassifier(KerasImageClassifier):
             raise ValueError(
                 f"`adaptation_weight` must be None or a number >= 0; received adaptation_weight={self.adaptation_weight!r}."
             )
-        if X_target is None:
-            raise ValueError(
-                "DomainAdaptationClassifier.fit needs unlabelled target images: fit(X, y, X_target=...). "
-                "In a Pipeline pass pipe.fit(X, y, <step>__X_target=...); in cross_val_score or "
-                "GridSearchCV pass params={'X_target': ...}."
-            )
         import keras
 
         from keras_transfer.models import DANN, DiscrepancyModel
@@ -124,6 +119,12 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         self.input_size_ = tuple(backbone.input_size)
         source = self._images(X, reset=True, size=self.input_size_).astype("float32")
         codes = self._encode(y, len(source))
+        if X_target is None:
+            raise ValueError(
+                "DomainAdaptationClassifier.fit needs unlabelled target images: fit(X, y, X_target=...). "
+                "In a Pipeline pass pipe.fit(X, y, <step>__X_target=...); in cross_val_score or "
+                "GridSearchCV pass params={'X_target': ...}."
+            )
         source, target = self._images_target(X_target, source)
         features = keras.Sequential(
             [backbone, keras.layers.Dense(int(self.bottleneck), activation="relu", name="bottleneck")],

@@ -82,6 +82,7 @@ class FineTunedClassifier(KerasImageClassifier):
     def fit(self, X, y):
         """Fine-tune on images ``X`` with labels ``y`` (any type); returns self."""
         check_common(self)
+        self._check_y(y)
         if isinstance(self.head_epochs, bool) or not isinstance(self.head_epochs, int) or self.head_epochs < 0:
             raise ValueError(f"`head_epochs` must be an int >= 0; received head_epochs={self.head_epochs!r}.")
         from keras_transfer.models import TransferClassifier
