@@ -67,7 +67,7 @@ def test_keras_save_load_preserves_policy_trainable_state_optimizer_and_anchors(
 
 
 def test_backbone_save_load_keeps_freeze_flags(tmp_path):
-    backbone = UnfreezeTop(1).apply(get_backbone("efficientnet_b0", input_shape=(32, 32, 3), weights=None))
+    backbone = UnfreezeTop(1).apply(get_backbone("mobilenet_v3_small", input_shape=(32, 32, 3), weights=None))
     path = os.fspath(tmp_path / "bb.keras")
     backbone.save(path)
     loaded = keras.saving.load_model(path)
