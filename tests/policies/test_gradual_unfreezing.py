@@ -66,3 +66,22 @@ def test_gradual_unfreezing_rejects_bad_arguments():
         GradualUnfreezing(start_blocks=3, max_blocks=1)
     with pytest.raises(TypeError, match="`policy`"):
         Schedule("gradual")
+
+
+def test_recompile_keeps_slots_of_training_variables_and_zeroes_new_ones():
+    from keras_transfer.policies import UnfreezeTop, recompile_keeping_state
+
+    model = TransferClassifier(tiny_backbone(), num_classes=3, policy=UnfreezeTop(0), dropout=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), run_eagerly=True)
+    model.fit(X, Y, batch_size=4, epochs=1, verbose=0)
+    slots = {v.path: np.array(v) for v in model.optimizer.variables}
+    model.set_policy(UnfreezeTop(1))
+    recompile_keeping_state(model)
+    new = {v.path: np.array(v) for v in model.optimizer.variables}
+    kept = [p for p in new if p in slots]
+    fresh = [p for p in new if p not in slots]
+    assert any("head_classifier_kernel" in p for p in kept) and any("b3_conv_kernel" in p for p in fresh)
+    for p in kept:
+        np.testing.assert_array_equal(new[p], slots[p])
+    assert all(not new[p].any() for p in fresh)
+    assert int(model.optimizer.iterations) == 1
