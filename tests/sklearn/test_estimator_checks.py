@@ -8,7 +8,7 @@ from tests.sklearn._tiny import TINY_CNN
 # Every check that cannot pass for these estimators, with the reason. Nothing is swallowed by
 # try/except: a check listed here that starts passing fails the run (xfail_strict).
 _NOT_SQUARE = (
-    "the checks feed 2-D X with 2, 5 or 10 columns; FeatureExtractor reads 2-D rows as flattened "
+    "the checks feed 2-D X with 2, 5 or 10 columns; these estimators read 2-D rows as flattened "
     "square images (S*S or 3*S*S pixels, like load_digits().data) and rejects other widths with "
     "an error asking for (n, height, width, channels)"
 )
