@@ -270,7 +270,7 @@ mode.
     md("""
 ## Data and backbone
 
-400 labelled Fashion-MNIST images (40 per class) and 300 test images. EfficientNet-Lite0 with
+300 labelled Fashion-MNIST images (30 per class) and 200 test images. EfficientNet-Lite0 with
 ImageNet weights, run at 64×64 to keep this notebook a few minutes long on a laptop CPU.
 """),
     code("""
@@ -279,8 +279,8 @@ from keras_transfer.datasets import load_fashion_mnist
 from keras_transfer.models import TransferClassifier
 from keras_transfer.policies import DiscriminativeLR, FreezeAll, GradualUnfreezing, UnfreezeTop
 
-x_train, y_train = load_fashion_mnist("train", source="subset", num_per_class=40, seed=1)
-x_test, y_test = load_fashion_mnist("test", source="subset", num_per_class=30, seed=1)
+x_train, y_train = load_fashion_mnist("train", source="subset", num_per_class=30, seed=1)
+x_test, y_test = load_fashion_mnist("test", source="subset", num_per_class=20, seed=1)
 x_train, x_test = x_train[..., None], x_test[..., None]  # (N, 28, 28, 1): Keras models take a channel axis
 SHAPE = (64, 64, 3)
 
@@ -330,7 +330,7 @@ plt.show()
 ## Two-phase fine-tuning, one run per policy
 
 Each run starts from the same pretrained weights: 2 epochs of head training (frozen backbone,
-lr 1e-3), then 3 epochs under the policy (lr 1e-4; `DiscriminativeLR` uses its own `base_lr` and
+lr 1e-3, i.e. `FreezeAll`), then 2 epochs under the policy (lr 1e-4; `DiscriminativeLR` uses its own `base_lr` and
 decays it downwards). Test accuracy is tracked as validation data, so the curves show what each
 policy buys.
 """),
@@ -338,16 +338,17 @@ policy buys.
 import time
 
 histories, scores = {}, {}
-for label, policy in policies.items():
+for label, policy in list(policies.items())[1:]:  # FreezeAll is the head phase of every run
     keras.utils.set_random_seed(0)
     clf = TransferClassifier(get_backbone("efficientnet_lite0", input_shape=SHAPE, weights="imagenet"),
                              num_classes=10, policy=policy, dropout=0.2)
     t0 = time.perf_counter()
-    history = clf.fine_tune(x_train, y_train, head_epochs=2, epochs=3, head_learning_rate=1e-3,
+    history = clf.fine_tune(x_train, y_train, head_epochs=2, epochs=2, head_learning_rate=1e-3,
                             learning_rate=1e-4, batch_size=32, validation_data=(x_test, y_test), verbose=0)
     histories[label] = history.history
     scores[label] = history.history["val_accuracy"][-1]
     print(f"{label:<28} phases {clf.phases}  test accuracy {scores[label]:.3f}  ({time.perf_counter() - t0:.0f} s)")
+print(f"{'FreezeAll (head phase only)':<28} test accuracy {history.history['val_accuracy'][1]:.3f}")
 """),
     md("""
 The curves of one run, with the phase change marked (`history["phase"]` says which phase each
@@ -368,7 +369,7 @@ ax.axvline(2.5, color="gray", linestyle="--")
 ax.text(2.55, ax.get_ylim()[0], " fine-tuning starts", color="gray", va="bottom", fontsize=8)
 ax.set_xlabel("epoch")
 ax.set_ylabel("test accuracy")
-ax.set_title("Two-phase fine-tuning under four policies")
+ax.set_title("Two-phase fine-tuning under three policies")
 ax.legend(fontsize=8)
 plt.show()
 """),
@@ -570,10 +571,20 @@ fig = plot_schedule({
 plt.show()
 """),
     md("""
-## The features after adaptation
+## What happened, and the features after adaptation
 
-Source and target features from DANN's MLP (left: source-only MLP, right: DANN's MLP), with the
-proxy A-distance of each.
+Read the numbers above honestly: with the backbone frozen, DANN at the full reversal weight
+(λ → 1) does **not** beat the source-only model on the target here; it loses target accuracy
+while keeping source accuracy. The shift between grey clothes and photo-blended clothes lives in
+the frozen EfficientNet features themselves, and a small MLP on top cannot remove it without also
+removing class information (the domain classifier stays well above chance). A weaker reversal
+(λ = 0.3, in the model-selection table below) does better than no reversal. Even the target oracle,
+with 400 labelled target images, reaches only about 0.54: this is a hard shift at 64×64. DANN
+in the paper adapts the convolutional features end to end, which costs far more than this
+notebook's CPU budget; `DANN(get_backbone(...), label_head=10)` is that configuration.
+
+Source and target features from the MLPs (left: source-only, right: DANN), with the proxy
+A-distance of each.
 """),
     code("""
 def mlp_features(model_mlp, x):
@@ -633,9 +644,12 @@ picks = {
 print(f"\\nbest λ by true target accuracy: {best}; picked without labels: {picks}")
 """),
     md("""
-No unsupervised score is reliable on its own (entropy in particular rewards over-confident
-models); agreement between several of them, and a check of source validation accuracy, is the
-practical recipe. `keras_transfer.callbacks.UnsupervisedValidation` logs these scores every epoch
+In this run entropy, SND and DEV all prefer λ = 1.0, the *worst* model on the target, while
+reverse validation picks λ = 0.3, the best. Entropy and SND reward confident, clustered target
+predictions, which a model that collapses target classes also produces; DEV's control variate is
+unstable when the domain classifier separates the domains almost perfectly (the negative risks
+above). No unsupervised score is reliable on its own: agreement between several, and a check of
+source-validation accuracy, is the practical recipe. `keras_transfer.callbacks.UnsupervisedValidation` logs these scores every epoch
 during `fit`.
 
 **Next:** [04 · TF-Hub backbones and scikit-learn pipelines](04_tf_hub_and_pipelines.ipynb).
@@ -846,7 +860,7 @@ def strip_noise(nb) -> None:
         cell.outputs = kept
 
 
-def build(name: str, cells: list, execute: bool = True, timeout: int = 600) -> Path:
+def build(name: str, cells: list, execute: bool = True, timeout: int = 1200) -> Path:
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nb.metadata["language_info"] = {"name": "python"}
