@@ -128,7 +128,6 @@ def test_rank_backbones_pretrained_above_random_init_on_real_data():
 
     x, y = load_fashion_mnist("train", source="subset", num_per_class=10, seed=0)
     table = rank_backbones(x, y, [("efficientnet_lite0", None), "efficientnet_lite0"], input_shape=(96, 96, 3))
-    print(table)
     assert list(table["weights"]) == ["imagenet", "None"]
     assert list(table["rank"]) == [1, 2]
     assert table["logme"][0] > table["logme"][1]
