@@ -307,7 +307,7 @@ plt.show()
 """),
     md("""
 The four policies side by side on the same backbone. `GradualUnfreezing` is shown at its third
-epoch (two blocks unfrozen); `DiscriminativeLR` trains everything, lower blocks at a smaller rate.
+epoch (it starts with one block and adds one per epoch: three blocks); `DiscriminativeLR` trains everything, lower blocks at a smaller rate.
 """),
     code("""
 from keras_transfer.policies import plot_trainability as plot_policy
@@ -374,11 +374,12 @@ ax.legend(fontsize=8)
 plt.show()
 """),
     md("""
-With only 400 labels and a handful of epochs the differences between policies are small and
-noisy; what matters is that the head phase comes first (fine-tuning a randomly initialised head
-through a pretrained backbone destroys features) and that fine-tuning runs at a lower learning
-rate with BatchNorm statistics frozen. Policies with more trainable parameters gain more with more
-data and epochs.
+With 300 labels, fine-tuning lifts test accuracy from about 0.66 after the head phase (what
+`FreezeAll` gives) to about 0.77 in two epochs, under all three policies; the differences between
+policies are within the noise of a 200-image test set. What matters more is the recipe the
+policies share: the head is trained first (a randomly initialised head back-propagating through a
+pretrained backbone damages its features), and fine-tuning runs at a lower learning rate with
+BatchNorm statistics frozen.
 
 A fine-tuned `TransferClassifier` saves and loads as one `.keras` file; the policy comes back with
 it, so the trainable set is the same after loading:
