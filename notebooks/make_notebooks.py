@@ -847,17 +847,18 @@ NOTEBOOKS = {
 
 
 NOISE = ("absl::InitializeLog", "cudart_stub.cc", "cuda_platform.cc", "cuInit", "TF-TRT Warning",
-         "computation placer", "Unable to register cu", "oneDNN custom operations")
+         "computation placer", "Unable to register cu", "oneDNN custom operations",
+         "INFO:tensorflow:Assets written to")
 
 
 def strip_noise(nb) -> None:
-    """Drop TensorFlow's start-up log lines (CUDA probing on a CPU machine) from stderr outputs."""
+    """Drop TensorFlow's log lines (CUDA probing on a CPU machine, SavedModel asset notes) from stream outputs."""
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         kept = []
         for out in cell.outputs:
-            if out.output_type == "stream" and out.name == "stderr":
+            if out.output_type == "stream":
                 lines = [ln for ln in out.text.splitlines(keepends=True) if not any(k in ln for k in NOISE)]
                 if not "".join(lines).strip():
                     continue
@@ -896,6 +897,7 @@ def refresh_markdown(name: str, cells: list) -> bool:
     for i, cell in enumerate(cells):
         if cell.cell_type == "markdown":
             nb.cells[i].source = cell.source
+    strip_noise(nb)
     nbformat.write(nb, path)
     return True
 
