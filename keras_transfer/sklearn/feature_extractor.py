@@ -259,6 +259,8 @@ def predict_function(model):
 
         def fn(x):
             m = ref()
+            if not m.built:  # stateless_call needs the variables to exist
+                m(x[:1], training=False)
             return jitted([v.value for v in m.trainable_variables], [v.value for v in m.non_trainable_variables], x)
     else:
         def fn(x):
