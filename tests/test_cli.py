@@ -3,6 +3,7 @@ import csv
 import os
 
 import keras
+import numpy as np
 import pytest
 
 from keras_transfer.cli import main
@@ -32,7 +33,8 @@ def test_demo_runs_end_to_end_in_reduced_mode_and_refuses_to_overwrite(tmp_path,
     assert {r["method"].split(" ")[0] for r in rows} == {"pretrained", "fine-tuned", "from"}
     assert len(rows) == 3 and all(0.0 <= float(r["accuracy"]) <= 1.0 for r in rows)
     model = keras.models.load_model(out / "fine_tuned.keras")
-    assert model.output_shape[-1] == 10
+    probs = model.predict(np.zeros((2, 28, 28, 1), "uint8"), verbose=0)
+    assert probs.shape == (2, 10) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
     before = os.path.getmtime(out / "fine_tuned.keras")
     assert main(["demo", "--quick", "--output", str(out), "--verbose", "0"]) == 2
     assert "already holds" in capsys.readouterr().err
