@@ -1,0 +1,121 @@
+"""Re-estimate BatchNorm moving statistics from data ("precise BN").
+
+A network whose BatchNorm layers trained for a few hundred steps (training from scratch, or
+fine-tuning with ``bn="train"`` on a small data set) carries moving means and variances that lag
+far behind the weights: with Keras' default momentum of 0.99, a moving statistic forgets its
+initial value with a time constant of 100 steps, and the error compounds through every BN layer.
+Such a model can score well in training mode and predict a single class in inference mode.
+`recalibrate_batch_norm` replaces each trainable BN layer's moving statistics with their average
+over a pass through the data (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", 2021, section 3).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import keras
+import numpy as np
+
+
+def _walk(layer) -> Iterable:
+    yield layer
+    for child in getattr(layer, "layers", None) or []:
+        if child is not layer:
+            yield from _walk(child)
+
+
+def _batches(x, batch_size: int):
+    if isinstance(x, np.ndarray) or hasattr(x, "shape") and hasattr(x, "__array__"):
+        x = np.asarray(x)
+        if len(x) == 0:
+            raise ValueError("`x` must hold at least one image; received an empty array.")
+        for start in range(0, len(x), batch_size):
+            yield x[start:start + batch_size]
+        return
+    for batch in x:  # tf.data.Dataset, a generator or a list of batches; (x, y[, w]) tuples allowed
+        yield batch[0] if isinstance(batch, (tuple, list)) else batch
+
+
+def recalibrate_batch_norm(
+    model: keras.Model,
+    x,
+    *,
+    batch_size: int = 64,
+    max_batches: int | None = None,
+    verbose: int = 1,
+) -> int:
+    """Set every trainable BatchNorm layer's moving statistics to their average over ``x``.
+
+    Each batch goes through ``model`` in training mode with the BN momentum of the ``k``-th batch
+    set to ``(k - 1) / k``, so after the pass a moving statistic is the plain mean of its batch
+    statistics. Dropout is switched off during the pass (its inference-time behaviour), and BN
+    layers that are frozen (``trainable=False``, e.g. under a policy's ``bn="frozen"``) are left
+    as they are. Weights, momenta and dropout rates are restored afterwards.
+
+    Call it after training and before evaluating, on the training images (no labels needed).
+
+    Args:
+        model: a built Keras model (a `TransferClassifier`, a `Backbone`, any functional model).
+        x: images as an array, or an iterable of batches (a ``tf.data.Dataset``; ``(x, y)``
+            tuples are accepted and their labels ignored).
+        batch_size: batch size when ``x`` is an array. Larger batches give better estimates.
+        max_batches: stop after this many batches (``None``: the whole of ``x``).
+        verbose: 1 shows a progress bar, 0 is silent.
+
+    Returns:
+        The number of BatchNorm layers whose statistics were re-estimated.
+
+    Raises:
+        ValueError: ``model`` has no trainable BatchNorm layer, ``x`` is empty, or ``batch_size``
+            is not a positive integer.
+
+    Example:
+        >>> import numpy as np, keras
+        >>> from keras_transfer.policies import recalibrate_batch_norm
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.BatchNormalization()])
+        >>> x = np.random.default_rng(0).normal(3.0, 2.0, size=(256, 4)).astype("float32")
+        >>> recalibrate_batch_norm(model, x, batch_size=64, verbose=0)
+        1
+        >>> bool(np.allclose(model.layers[0].moving_mean.numpy(), x.mean(0), atol=1e-4))
+        True
+    """
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive integer; received batch_size={batch_size!r}.")
+    if max_batches is not None and (not isinstance(max_batches, (int, np.integer)) or max_batches < 1):
+        raise ValueError(f"`max_batches` must be a positive integer or None; received max_batches={max_batches!r}.")
+    layers = list(_walk(model))
+    norms = [layer for layer in layers
+             if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable and not layer.renorm]
+    if not norms:
+        raise ValueError(
+            f"`model` {model.name!r} has no trainable BatchNormalization layer to recalibrate "
+            "(frozen BN layers, as under a policy's bn='frozen', keep their statistics)."
+        )
+    dropouts = [layer for layer in layers if isinstance(layer, keras.layers.Dropout)]
+    momenta = [layer.momentum for layer in norms]
+    rates = [layer.rate for layer in dropouts]
+    total = None
+    if hasattr(x, "__len__") and not isinstance(x, (tuple, list)) and hasattr(x, "shape"):
+        total = -(-len(x) // batch_size)
+        total = min(total, max_batches) if max_batches else total
+    bar = keras.utils.Progbar(total, verbose=verbose, unit_name="batch") if verbose else None
+    seen = 0
+    try:
+        for layer in dropouts:
+            layer.rate = 0.0
+        for batch in _batches(x, batch_size):
+            seen += 1
+            for layer in norms:
+                layer.momentum = (seen - 1) / seen
+            model(batch, training=True)
+            if bar is not None:
+                bar.update(seen)
+            if max_batches is not None and seen >= max_batches:
+                break
+    finally:
+        for layer, momentum in zip(norms, momenta):
+            layer.momentum = momentum
+        for layer, rate in zip(dropouts, rates):
+            layer.rate = rate
+    if seen == 0:
+        raise ValueError("`x` yielded no batch; pass at least one image.")
+    return len(norms)
