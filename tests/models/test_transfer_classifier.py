@@ -5,25 +5,13 @@ import pytest
 
 from keras_transfer.models import TransferClassifier
 from keras_transfer.policies import FreezeAll, GradualUnfreezing, UnfreezeTop
-from tests.policies._helpers import X, Y, changed_groups, snapshot, tiny_backbone
-
-
-class _Changes(keras.callbacks.Callback):
-    def __init__(self, backbone):
-        super().__init__()
-        self.backbone, self.groups = backbone, []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.before = snapshot(self.model)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.groups.append(changed_groups(self.model, self.backbone, self.before))
+from tests.policies._helpers import X, Y, group_change_recorder, tiny_backbone
 
 
 def test_fine_tune_runs_head_phase_then_policy_phase():
     backbone = tiny_backbone()
     model = TransferClassifier(backbone, num_classes=3, policy=UnfreezeTop(1), dropout=0.0)
-    changes = _Changes(backbone)
+    changes = group_change_recorder(backbone)
     history = model.fine_tune(X, Y, head_epochs=2, epochs=1, learning_rate=1e-3, batch_size=4,
                               verbose=0, callbacks=[changes])
     assert history.history["phase"] == ["head", "head", "fine_tune"]
@@ -39,7 +27,7 @@ def test_fine_tune_runs_head_phase_then_policy_phase():
 def test_fine_tune_drives_gradual_unfreezing_from_the_second_phase():
     backbone = tiny_backbone()
     model = TransferClassifier(backbone, num_classes=3, policy=GradualUnfreezing(every=1), dropout=0.0)
-    changes = _Changes(backbone)
+    changes = group_change_recorder(backbone)
     history = model.fine_tune(X, Y, head_epochs=1, epochs=2, learning_rate=1e-2, batch_size=4,
                               verbose=0, callbacks=[changes])
     assert history.history["phase"] == ["head", "fine_tune", "fine_tune"]

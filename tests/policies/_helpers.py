@@ -50,3 +50,21 @@ def tiny_backbone(name="tiny"):
     model = keras.Model(keras.Input((32, 32, 3), name="input") if False else inputs, x, name=f"{name}_net")
     groups["stem"][0] = model.layers[0].name
     return Backbone(model, block_groups=groups, preprocessing="tf", name=name)
+
+
+def group_change_recorder(backbone):
+    """A callback that records, per epoch, the block groups (plus 'head') whose weights changed."""
+    import keras
+
+    class GroupChanges(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.backbone, self.groups = backbone, []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.before = snapshot(self.model)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.groups.append(changed_groups(self.model, self.backbone, self.before))
+
+    return GroupChanges()

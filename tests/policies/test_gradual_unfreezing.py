@@ -6,26 +6,14 @@ import pytest
 from keras_transfer.callbacks.gradual_unfreezing import GradualUnfreezing as Schedule
 from keras_transfer.models import TransferClassifier
 from keras_transfer.policies import DiscriminativeLR, GradualUnfreezing
-from tests.policies._helpers import X, Y, changed_groups, snapshot, tiny_backbone
-
-
-class _Recorder(keras.callbacks.Callback):
-    def __init__(self, backbone):
-        super().__init__()
-        self.backbone, self.groups = backbone, []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.before = snapshot(self.model)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.groups.append(changed_groups(self.model, self.backbone, self.before))
+from tests.policies._helpers import X, Y, group_change_recorder, tiny_backbone
 
 
 def _fit(policy, epochs):
     backbone = tiny_backbone()
     model = TransferClassifier(backbone, num_classes=3, policy=policy, dropout=0.0)
     model.compile(optimizer=keras.optimizers.Adam(1e-2))  # graph mode: recompiling matters here
-    recorder = _Recorder(backbone)
+    recorder = group_change_recorder(backbone)
     model.fit(X, Y, batch_size=4, epochs=epochs, verbose=0, callbacks=[Schedule(policy), recorder])
     return model, recorder.groups
 
