@@ -88,7 +88,10 @@ class TrainabilityPolicy:
         return cls(**config)
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if not isinstance(v, dict))
+        # Constructor arguments as the user would write them: nested policies by their own repr,
+        # arguments left at None (meaning "inherit") omitted.
+        values = {k: getattr(self, k, v) for k, v in self.get_config().items()}
+        args = ", ".join(f"{k}={v!r}" for k, v in values.items() if v is not None and v != {})
         return f"{type(self).__name__}({args})"
 
     def __eq__(self, other):

@@ -115,3 +115,10 @@ def test_policy_on_model_without_block_groups_names_the_argument():
         TransferClassifier(tiny_backbone(), 1)
     with pytest.raises(TypeError, match="`policy`"):
         TransferClassifier(tiny_backbone(), 2, policy="freeze")
+
+
+def test_policy_repr_reads_like_the_constructor_call():
+    assert repr(UnfreezeTop(2)) == "UnfreezeTop(bn='frozen', num_blocks=2)"
+    policy = DiscriminativeLR(1e-3, decay=0.5, base_policy=UnfreezeTop(1))
+    assert repr(policy) == "DiscriminativeLR(base_lr=0.001, decay=0.5, base_policy=UnfreezeTop(bn='frozen', num_blocks=1))"
+    assert "bn=None" not in repr(L2SP())
