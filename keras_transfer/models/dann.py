@@ -59,7 +59,11 @@ class DANN(keras.Model):
         domain_head: a Keras layer/model mapping features to one domain logit per row
             (target = 1); default a 64-64-1 ReLU MLP.
         scale: reversal weight: a float or a `ReversalSchedule` (``total_steps`` left as
-            None is filled in by ``fit`` from ``epochs`` and the data size).
+            None is filled in by ``fit`` from ``epochs`` and the data size). The domain loss
+            is the binary cross-entropy averaged over the combined source + target batch, i.e.
+            half the sum of the per-domain means that ADAPT's ``DANN(lambda_=...)`` uses, so
+            ``scale = 2 * lambda_`` trains exactly like ADAPT (checked numerically in
+            ``benchmarks/adapt_dann_benchmark.py``).
         **kwargs: passed to `keras.Model` (e.g. ``name``).
 
     Example:
