@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--labels", type=int, nargs="+", default=[100, 1000], help="labelled training set sizes (default: %(default)s)")
     demo.add_argument("--test-size", type=int, default=1000, help="number of test images (default: %(default)s)")
     demo.add_argument("--image-size", type=int, default=96, help="side the 28x28 images are resized to inside the backbone (default: %(default)s)")
-    demo.add_argument("--epochs", type=int, default=4, help="epochs per fine-tuning phase and for training from scratch (default: %(default)s)")
+    demo.add_argument("--epochs", type=int, default=3, help="epochs of each fine-tuning phase (default: %(default)s)")
+    demo.add_argument("--scratch-epochs", type=int, default=None, help="epochs of training from scratch (default: twice --epochs, as many passes as fine-tuning)")
     demo.add_argument("--unfreeze", type=int, default=2, help="top blocks unfrozen in the fine-tuning phase (default: %(default)s)")
     demo.add_argument("--backbone", default="efficientnet_lite0", help="registry name of the backbone (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
@@ -59,12 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     from keras_transfer.demo import run_demo
 
     if args.quick:
-        args.labels, args.test_size, args.image_size, args.epochs = [30], 50, 32, 1
+        args.labels, args.test_size, args.image_size, args.epochs, args.scratch_epochs = [30], 50, 32, 1, 1
     start = time.time()
     try:
         run_demo(
             output=args.output, labels=args.labels, test_size=args.test_size, image_size=args.image_size,
-            epochs=args.epochs, unfreeze=args.unfreeze, backbone=args.backbone, seed=args.seed,
+            epochs=args.epochs, unfreeze=args.unfreeze, scratch_epochs=args.scratch_epochs, backbone=args.backbone, seed=args.seed,
             overwrite=args.overwrite, verbose=args.verbose,
         )
     except FileExistsError as exc:

@@ -13,7 +13,7 @@ def test_help_explains_every_demo_option(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--help"])
     text = capsys.readouterr().out
-    for option in ("--output", "--labels", "--test-size", "--image-size", "--epochs", "--unfreeze",
+    for option in ("--output", "--labels", "--test-size", "--image-size", "--epochs", "--scratch-epochs", "--unfreeze",
                    "--backbone", "--seed", "--quick", "--overwrite", "--verbose"):
         assert option in text
 
@@ -32,6 +32,7 @@ def test_demo_runs_end_to_end_in_reduced_mode_and_refuses_to_overwrite(tmp_path,
         rows = list(csv.DictReader(f))
     assert {r["method"].split(" ")[0] for r in rows} == {"pretrained", "fine-tuned", "from"}
     assert len(rows) == 3 and all(0.0 <= float(r["accuracy"]) <= 1.0 for r in rows)
+    assert all(float(r["seconds"]) > 0 for r in rows)
     model = keras.models.load_model(out / "fine_tuned.keras")
     probs = model.predict(np.zeros((2, 28, 28, 1), "uint8"), verbose=0)
     assert probs.shape == (2, 10) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
