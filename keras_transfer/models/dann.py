@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_transfer.adaptation import _two_domain as td
 from keras_transfer.api_export import export
 from keras_transfer.callbacks.reversal_schedule import ReversalSchedule
 from keras_transfer.layers.gradient_reversal import GradientReversal
-
-
-def _default_label_head(num_classes: int):
-    return keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="label_head")
+from keras_transfer.models._two_domain_model import TwoDomainModel
 
 
 def _default_domain_head(units: int = 64):
@@ -27,7 +23,7 @@ def _default_domain_head(units: int = 64):
 
 
 @export
-class DANN(keras.Model):
+class DANN(TwoDomainModel):
     """Domain-adversarial neural network (Ganin et al., "Domain-Adversarial Training of Neural
     Networks", JMLR 2016).
 
@@ -89,23 +85,13 @@ class DANN(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.feature_extractor = td.resolve_layer(feature_extractor, "feature_extractor")
-        if isinstance(label_head, (int, np.integer)) and not isinstance(label_head, bool):
-            if label_head < 2:
-                raise ValueError(
-                    f"`label_head` as num_classes must be >= 2; received label_head={label_head}."
-                )
-            label_head = _default_label_head(int(label_head))
-        self.label_head = td.resolve_layer(label_head, "label_head")
+        self._set_extractor_and_head(feature_extractor, label_head)
         self.domain_head = td.resolve_layer(
             _default_domain_head() if domain_head is None else domain_head, "domain_head"
         )
         self.reversal = GradientReversal(ReversalSchedule("dann") if scale is None else scale)
-        self.label_loss_fn = keras.losses.SparseCategoricalCrossentropy(name="label_loss")
         self.domain_loss_fn = keras.losses.BinaryCrossentropy(from_logits=True, name="domain_loss")
-        self.label_accuracy = keras.metrics.SparseCategoricalAccuracy(name="label_accuracy")
         self.domain_accuracy = keras.metrics.BinaryAccuracy(name="domain_accuracy", threshold=0.0)
-        self.label_loss_tracker = keras.metrics.Mean(name="label_loss")
         self.domain_loss_tracker = keras.metrics.Mean(name="domain_loss")
         self.scale_tracker = keras.metrics.Mean(name="reversal_scale")
 
@@ -117,68 +103,25 @@ class DANN(keras.Model):
         self.domain_head(self.reversal(features))
         self.built = True
 
-    def call(self, inputs, training=False):
-        source, target = td.split_call_inputs(inputs)
-        if target is None:
-            return self.label_head(self.feature_extractor(source, training=training), training=training)
-        num_source = ops.shape(source)[0]
-        features = self.feature_extractor(ops.concatenate([source, target], axis=0), training=training)
-        probabilities = self.label_head(features[:num_source], training=training)
+    def _domain_outputs(self, source, target, features, num_source, training):
         scale = self.reversal.current_scale() if training else ops.zeros((), "float32")
-        domain_logits = self.domain_head(self.reversal(features, training=training), training=training)
         return {
-            "label": probabilities,
-            "domain": domain_logits,
+            "domain": self.domain_head(self.reversal(features, training=training), training=training),
             "domain_true": td.domain_labels(source, target),
             "scale": ops.cast(scale, "float32"),
         }
 
     # ----- loss and metrics ----------------------------------------------------------------------
-    def _task_losses(self, y, y_pred, sample_weight):
-        td.check_labels_structure(y)
-        if y is None:
-            raise ValueError("`y` (the source labels) is required to compute the DANN loss.")
-        if not isinstance(y_pred, dict):
-            return self.label_loss_fn(y, y_pred, sample_weight), None
-        label = self.label_loss_fn(y, y_pred["label"], sample_weight)
-        domain = self.domain_loss_fn(y_pred["domain_true"], y_pred["domain"])
-        return label, domain
+    def _adaptation_term(self, y_pred):
+        return self.domain_loss_fn(y_pred["domain_true"], y_pred["domain"])
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        label, domain = self._task_losses(y, y_pred, sample_weight)
-        total = label if domain is None else label + domain
-        for loss in self.losses:
-            total = total + ops.cast(ops.sum(loss), total.dtype)
-        return total
+    def _track_adaptation(self, y_pred, term):
+        self.domain_loss_tracker.update_state(term)
+        self.domain_accuracy.update_state(y_pred["domain_true"], y_pred["domain"])
+        self.scale_tracker.update_state(y_pred["scale"])
 
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        label, domain = self._task_losses(y, y_pred, sample_weight)
-        self.label_loss_tracker.update_state(label)
-        probabilities = y_pred
-        if isinstance(y_pred, dict):
-            probabilities = y_pred["label"]
-            self.domain_loss_tracker.update_state(domain)
-            self.domain_accuracy.update_state(y_pred["domain_true"], y_pred["domain"])
-            self.scale_tracker.update_state(y_pred["scale"])
-        self.label_accuracy.update_state(y, probabilities, sample_weight)
-        return super().compute_metrics(x, y, probabilities, sample_weight)
-
-    # ----- fit -----------------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, steps_per_epoch=None, **kwargs):
-        """`keras.Model.fit` on ``x=(source_x, target_x), y=source_y`` or a
-        ``((source_x, target_x), source_y)`` dataset; see the class docstring."""
-        if td._is_dataset(x):
-            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; avoids Keras' warning
-            if y is not None:
-                raise ValueError(
-                    "`y` must be None when `x` is a tf.data.Dataset (the dataset yields the "
-                    "source labels)."
-                )
-            planned = td.check_dataset(x, epochs, steps_per_epoch)
-        else:
-            x, y, planned = td.prepare_arrays(
-                x, y, batch_size, epochs, steps_per_epoch, seed=np.random.randint(2**31)
-            )
+    # ----- fit: plan the reversal schedule -------------------------------------------------------
+    def _plan(self, planned):
         schedule = self.reversal.schedule
         if schedule is not None and schedule.needs_total_steps and schedule.total_steps is None:
             if planned is None:
@@ -188,9 +131,6 @@ class DANN(keras.Model):
                     "total_steps=N) to DANN."
                 )
             self.reversal.set_total_steps(int(ops.convert_to_numpy(self.reversal.step)) + planned)
-        return super().fit(
-            x=x, y=y, batch_size=batch_size, epochs=epochs, steps_per_epoch=steps_per_epoch, **kwargs
-        )
 
     # ----- config --------------------------------------------------------------------------------
     def get_config(self) -> dict:

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_transfer.adaptation import _two_domain as td
 from keras_transfer.adaptation.coral import CORALLoss
 from keras_transfer.adaptation.mmd import MMDLoss
 from keras_transfer.api_export import export
+from keras_transfer.models._two_domain_model import TwoDomainModel
 
 DISCREPANCIES = {"coral": CORALLoss, "mmd": MMDLoss}
 
 
 @export
-class DiscrepancyModel(keras.Model):
+class DiscrepancyModel(TwoDomainModel):
     """Classifier trained on labelled source data while aligning source and target features.
 
     Loss = cross-entropy on the source + ``weight * discrepancy(source_features,
@@ -54,14 +54,7 @@ class DiscrepancyModel(keras.Model):
 
     def __init__(self, feature_extractor, label_head, discrepancy="coral", weight: float = 1.0, **kwargs):
         super().__init__(**kwargs)
-        self.feature_extractor = td.resolve_layer(feature_extractor, "feature_extractor")
-        if isinstance(label_head, (int, np.integer)) and not isinstance(label_head, bool):
-            if label_head < 2:
-                raise ValueError(
-                    f"`label_head` as num_classes must be >= 2; received label_head={label_head}."
-                )
-            label_head = keras.layers.Dense(int(label_head), activation="softmax", dtype="float32")
-        self.label_head = td.resolve_layer(label_head, "label_head")
+        self._set_extractor_and_head(feature_extractor, label_head)
         if isinstance(discrepancy, dict):
             discrepancy = keras.saving.deserialize_keras_object(discrepancy)
         if isinstance(discrepancy, str):
@@ -83,9 +76,6 @@ class DiscrepancyModel(keras.Model):
         self.discrepancy = discrepancy
         self.discrepancy_fn = discrepancy_fn
         self.weight = float(weight)
-        self.label_loss_fn = keras.losses.SparseCategoricalCrossentropy(name="label_loss")
-        self.label_accuracy = keras.metrics.SparseCategoricalAccuracy(name="label_accuracy")
-        self.label_loss_tracker = keras.metrics.Mean(name="label_loss")
         self.discrepancy_tracker = keras.metrics.Mean(name="discrepancy")
 
     def build(self, input_shape):
@@ -93,60 +83,18 @@ class DiscrepancyModel(keras.Model):
         self.label_head(self.feature_extractor(keras.KerasTensor(shape)))
         self.built = True
 
-    def call(self, inputs, training=False):
-        source, target = td.split_call_inputs(inputs)
-        if target is None:
-            return self.label_head(self.feature_extractor(source, training=training), training=training)
-        num_source = ops.shape(source)[0]
-        features = self.feature_extractor(ops.concatenate([source, target], axis=0), training=training)
-        return {
-            "label": self.label_head(features[:num_source], training=training),
-            "source_features": features[:num_source],
-            "target_features": features[num_source:],
-        }
+    def _domain_outputs(self, source, target, features, num_source, training):
+        return {"source_features": features[:num_source], "target_features": features[num_source:]}
 
-    def _task_losses(self, y, y_pred, sample_weight):
-        td.check_labels_structure(y)
-        if y is None:
-            raise ValueError("`y` (the source labels) is required to compute the loss.")
-        if not isinstance(y_pred, dict):
-            return self.label_loss_fn(y, y_pred, sample_weight), None
-        label = self.label_loss_fn(y, y_pred["label"], sample_weight)
-        gap = self.discrepancy_fn(y_pred["source_features"], y_pred["target_features"])
-        return label, gap
+    @property
+    def _adaptation_weight(self):
+        return self.weight
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        label, gap = self._task_losses(y, y_pred, sample_weight)
-        total = label if gap is None else label + self.weight * gap
-        for loss in self.losses:
-            total = total + ops.cast(ops.sum(loss), total.dtype)
-        return total
+    def _adaptation_term(self, y_pred):
+        return self.discrepancy_fn(y_pred["source_features"], y_pred["target_features"])
 
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        label, gap = self._task_losses(y, y_pred, sample_weight)
-        self.label_loss_tracker.update_state(label)
-        probabilities = y_pred
-        if isinstance(y_pred, dict):
-            probabilities = y_pred["label"]
-            self.discrepancy_tracker.update_state(gap)
-        self.label_accuracy.update_state(y, probabilities, sample_weight)
-        return super().compute_metrics(x, y, probabilities, sample_weight)
-
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, steps_per_epoch=None, **kwargs):
-        """`keras.Model.fit` on ``x=(source_x, target_x), y=source_y`` or a dataset of
-        ``((source_x, target_x), source_y)``."""
-        if td._is_dataset(x):
-            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; avoids Keras' warning
-            if y is not None:
-                raise ValueError("`y` must be None when `x` is a tf.data.Dataset.")
-            td.check_dataset(x, epochs, steps_per_epoch)
-        else:
-            x, y, _ = td.prepare_arrays(
-                x, y, batch_size, epochs, steps_per_epoch, seed=np.random.randint(2**31)
-            )
-        return super().fit(
-            x=x, y=y, batch_size=batch_size, epochs=epochs, steps_per_epoch=steps_per_epoch, **kwargs
-        )
+    def _track_adaptation(self, y_pred, term):
+        self.discrepancy_tracker.update_state(term)
 
     def get_config(self) -> dict:
         discrepancy = self.discrepancy
