@@ -42,7 +42,7 @@ class Backbone(keras.Model):
         >>> import numpy as np
         >>> from keras_transfer.backbones import get_backbone
         >>> bb = get_backbone("mobilenet_v3_small", input_shape=(32, 32, 3), weights=None)
-        >>> bb(np.zeros((2, 48, 48, 1), "uint8")).shape  # any size, grayscale is fine
+        >>> tuple(bb(np.zeros((2, 48, 48, 1), "uint8")).shape)  # any size, grayscale is fine
         (2, 576)
     """
 
