@@ -194,18 +194,23 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
 
     def _extract(self, images: np.ndarray) -> np.ndarray:
         """Run the compiled backbone over ``images`` batch by batch (the uncached path)."""
+        import keras
+
         fn = predict_function(self.backbone_)
         n, bs = len(images), int(self.batch_size)
         steps = -(-n // bs)
         bar = None
         if self.verbose == 2 or (self.verbose == 1 and steps > _PROGRESS_MIN_BATCHES):
-            import keras
-
             bar = keras.utils.Progbar(n, unit_name="image")
+        # jax.jit compiles once per shape: pad a short last batch instead of compiling again.
+        pad_last = steps > 1 and keras.backend.backend() == "jax"
         out = np.empty((n, self.backbone_.num_features), dtype=np.float32)
         for start in range(0, n, bs):
             batch = np.asarray(images[start:start + bs], dtype=np.float32)
-            out[start:start + len(batch)] = np.asarray(fn(batch))
+            size = len(batch)
+            if pad_last and size < bs:
+                batch = np.concatenate([batch, np.zeros((bs - size, *batch.shape[1:]), np.float32)])
+            out[start:start + size] = np.asarray(fn(batch))[:size]
             if bar is not None:
                 bar.update(min(start + bs, n))
         return out

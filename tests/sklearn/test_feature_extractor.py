@@ -45,7 +45,9 @@ def test_feature_extractor_default_backbone_is_package_default():
     assert FeatureExtractor().weights == "imagenet"
 
 
+@pytest.mark.backend_neutral
 def test_feature_extractor_matches_backbone_call(tiny_images):
+    """Batches of 3 over 8 images: the short last batch (padded on JAX) gives the same features."""
     fe = FeatureExtractor(**TINY, batch_size=3, cache=False)
     out = fe.fit_transform(tiny_images)
     direct = np.asarray(fe.backbone_(tiny_images.astype("float32"), training=False))
