@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--unfreeze", type=int, default=2, help="top blocks unfrozen in the fine-tuning phase (default: %(default)s)")
     demo.add_argument("--backbone", default="efficientnet_lite0", help="registry name of the backbone (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    demo.add_argument("--quick", action="store_true", help="a tiny run (seconds) to check that everything works")
+    demo.add_argument("--quick", action="store_true", help="a tiny run (30 labels, 32 px, 1 epoch; about a minute) to check that everything works")
     demo.add_argument("--overwrite", action="store_true", help="replace results already in --output (otherwise the demo refuses)")
     demo.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2], help="0 silences progress (default: %(default)s)")
     lst = sub.add_parser("backbones", help="list registered backbones", description="List registered backbone names.")
