@@ -61,7 +61,7 @@ def check_labels_structure(y):
 
 
 def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed):
-    """Validate numpy inputs, resample the target to the source length; return (x, y, steps)."""
+    """Validate numpy inputs, cycle the smaller domain to the larger one's length; return (x, y, steps)."""
     if not isinstance(x, (tuple, list)) or len(x) != 2:
         raise _two_domain_error("x", x)
     check_labels_structure(y)
@@ -84,13 +84,20 @@ def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed):
             "`y` must hold one label per source example; received "
             f"{ys.shape[0]} labels for {xs.shape[0]} source examples (source_x shape={xs.shape})."
         )
-    # one epoch = one pass over the source; the target is shuffled and cycled to match
+    # one epoch = one pass over the larger domain; the smaller one is shuffled and cycled to
+    # match, so every source and every target example is used
     rng = np.random.default_rng(seed)
-    reps = math.ceil(len(xs) / len(xt))
-    index = np.concatenate([rng.permutation(len(xt)) for _ in range(reps)])[: len(xs)]
+    length = max(len(xs), len(xt))
+
+    def cycled(n):
+        if n == length:
+            return np.arange(n)
+        return np.concatenate([rng.permutation(n) for _ in range(math.ceil(length / n))])[:length]
+
+    source_index, target_index = cycled(len(xs)), cycled(len(xt))
     batch = batch_size or 32
-    steps = steps_per_epoch or math.ceil(len(xs) / batch)
-    return (xs, xt[index]), ys, steps * epochs
+    steps = steps_per_epoch or math.ceil(length / batch)
+    return (xs[source_index], xt[target_index]), ys[source_index], steps * epochs
 
 
 def check_dataset(dataset, epochs, steps_per_epoch):

@@ -36,8 +36,8 @@ class DANN(TwoDomainModel):
     Data convention: ``fit(x=(source_x, target_x), y=source_y)`` with integer source labels,
     or ``fit(dataset)`` where the ``tf.data.Dataset`` yields ``((source_x, target_x),
     source_y)`` batches (e.g. ``tf.data.Dataset.zip(((src_x, tgt_x.repeat()), src_y))``
-    batched). With arrays, an epoch is one pass over the source and the target is shuffled
-    and cycled to the same length. Target labels are refused. ``predict(x)`` returns class
+    batched). With arrays, an epoch is one pass over the larger domain, and the smaller one
+    is shuffled and cycled to the same length (every source and target example is used). Target labels are refused. ``predict(x)`` returns class
     probabilities; ``evaluate(target_x, target_y)`` measures target accuracy
     (``label_accuracy``).
 

@@ -1,0 +1,23 @@
+"""Array input of the two-domain models: every source and target example is used in an epoch."""
+import numpy as np
+import pytest
+
+from keras_transfer.adaptation._two_domain import prepare_arrays
+
+
+@pytest.mark.parametrize("num_source, num_target", [(10, 4), (4, 10), (7, 7)])
+def test_prepare_arrays_cycles_the_smaller_domain_and_keeps_every_example(num_source, num_target):
+    xs = np.arange(num_source, dtype="float32")[:, None]
+    xt = 100 + np.arange(num_target, dtype="float32")[:, None]
+    ys = np.arange(num_source)
+    (ps, pt), py, steps = prepare_arrays((xs, xt), ys, batch_size=4, epochs=3, steps_per_epoch=None, seed=0)
+    length = max(num_source, num_target)
+    assert len(ps) == len(pt) == len(py) == length
+    assert set(ps[:, 0]) == set(xs[:, 0]) and set(pt[:, 0]) == set(xt[:, 0])  # nothing left out
+    np.testing.assert_array_equal(ps[:, 0].astype(int), py)  # labels travel with their images
+    assert steps == 3 * -(-length // 4)
+
+
+def test_prepare_arrays_empty_target_is_refused():
+    with pytest.raises(ValueError, match="target set is empty"):
+        prepare_arrays((np.zeros((3, 1)), np.zeros((0, 1))), np.zeros(3), 2, 1, None, 0)
