@@ -85,16 +85,17 @@ def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed):
             f"{ys.shape[0]} labels for {xs.shape[0]} source examples (source_x shape={xs.shape})."
         )
     # one epoch = one pass over the larger domain; the smaller one is shuffled and cycled to
-    # match, so every source and every target example is used
+    # match, so every source and every target example is used. The target is always shuffled,
+    # so source and target rows given in corresponding order are not paired (Keras then
+    # shuffles the pairs every epoch).
     rng = np.random.default_rng(seed)
     length = max(len(xs), len(xt))
 
     def cycled(n):
-        if n == length:
-            return np.arange(n)
         return np.concatenate([rng.permutation(n) for _ in range(math.ceil(length / n))])[:length]
 
-    source_index, target_index = cycled(len(xs)), cycled(len(xt))
+    source_index = np.arange(length) if len(xs) == length else cycled(len(xs))
+    target_index = cycled(len(xt))
     batch = batch_size or 32
     steps = steps_per_epoch or math.ceil(length / batch)
     return (xs[source_index], xt[target_index]), ys[source_index], steps * epochs

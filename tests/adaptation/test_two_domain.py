@@ -21,3 +21,10 @@ def test_prepare_arrays_cycles_the_smaller_domain_and_keeps_every_example(num_so
 def test_prepare_arrays_empty_target_is_refused():
     with pytest.raises(ValueError, match="target set is empty"):
         prepare_arrays((np.zeros((3, 1)), np.zeros((0, 1))), np.zeros(3), 2, 1, None, 0)
+
+
+def test_prepare_arrays_does_not_pair_rows_given_in_corresponding_order():
+    x = np.arange(50, dtype="float32")[:, None]  # e.g. digits and their -M versions, same order
+    (ps, pt), _, _ = prepare_arrays((x, x + 1000), np.zeros(50), 10, 1, None, seed=0)
+    np.testing.assert_array_equal(ps[:, 0], x[:, 0])
+    assert np.mean(pt[:, 0] - 1000 == ps[:, 0]) < 0.2
