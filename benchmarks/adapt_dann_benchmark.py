@@ -54,6 +54,7 @@ import numpy as np  # noqa: E402
 from keras_transfer.callbacks import ReversalSchedule  # noqa: E402
 from keras_transfer.datasets import load_domain_pair  # noqa: E402
 from keras_transfer.models import DANN  # noqa: E402
+from dann_benchmark import cnn  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 PIP = "pip install --no-deps adapt==0.4.5 cvxopt scikeras"
 GAMMA = 10.0
@@ -71,19 +72,8 @@ except ImportError as error:  # optional: only this script needs ADAPT
 
 # ----- networks: one builder each, called after set_random_seed(seed) in the same order ---------
 def build_encoder(input_shape):
-    return keras.Sequential(
-        [
-            keras.Input(input_shape),
-            keras.layers.Rescaling(1.0 / 255),
-            keras.layers.Conv2D(32, 3, activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Conv2D(64, 3, activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Flatten(),
-            keras.layers.Dense(128, activation="relu"),
-        ],
-        name="encoder",
-    )
+    """The small CNN of dann_benchmark.py, so the two benchmarks adapt the same encoder."""
+    return keras.Sequential([keras.Input(input_shape), *cnn().layers], name="encoder")
 
 
 def build_task(num_features, num_classes):
