@@ -153,7 +153,7 @@ def _accuracy(model, x, y) -> float:
 def format_table(rows: list[dict]) -> str:
     """Rows as an aligned text table: labels, method, accuracy, seconds."""
     lines = [f"{'labels':>7}  {'method':<45} {'accuracy':>8} {'seconds':>8}"]
-    lines += [f"{r['labels']:>7}  {r['method']:<45} {r['accuracy']:>8.3f} {r.get('seconds', float('nan')):>8.1f}"
+    lines += [f"{r['labels']:>7}  {r['method']:<45} {r['accuracy']:>8.3f} {r['seconds']:>8.1f}"
               for r in rows]
     return "\n".join(lines)
 

@@ -1,8 +1,8 @@
 """The skeleton `DANN` and `DiscrepancyModel` share: one feature extractor over source and target,
 a label head on the source part, an adaptation term added to the source cross-entropy.
 
-Subclasses define ``_domain_outputs(features, num_source, training)`` (extra outputs of a
-two-domain call), ``_adaptation_term(y_pred)`` (an unweighted loss), ``_adaptation_weight``,
+Subclasses define ``_domain_outputs(source, target, features, num_source, training)`` (the extra
+outputs of a two-domain call), ``_adaptation_term(y_pred)`` (an unweighted loss), ``_adaptation_weight``,
 ``_track_adaptation(y_pred, term)`` (their own metrics) and optionally ``_plan(planned_steps)``.
 """
 from __future__ import annotations

@@ -37,9 +37,9 @@ class DANN(TwoDomainModel):
     or ``fit(dataset)`` where the ``tf.data.Dataset`` yields ``((source_x, target_x),
     source_y)`` batches (e.g. ``tf.data.Dataset.zip(((src_x, tgt_x.repeat()), src_y))``
     batched). With arrays, an epoch is one pass over the larger domain, and the smaller one
-    is shuffled and cycled to the same length (every source and target example is used). Target labels are refused. ``predict(x)`` returns class
-    probabilities; ``evaluate(target_x, target_y)`` measures target accuracy
-    (``label_accuracy``).
+    is shuffled and cycled to the same length (every source and target example is used).
+    Target labels are refused. ``predict(x)`` returns class probabilities;
+    ``evaluate(target_x, target_y)`` measures target accuracy (``label_accuracy``).
 
     History holds ``loss``, ``label_loss``, ``domain_loss``, ``label_accuracy``,
     ``domain_accuracy`` and ``reversal_scale`` (the epoch's mean reversal weight). Losses are
