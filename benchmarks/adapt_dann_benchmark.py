@@ -39,6 +39,7 @@ Times are the mean wall time of epochs 2..N (epoch 1 includes tracing), on this 
 each library's own input pipeline (ADAPT: tf.data; ours: Keras' array adapter). Numbers are
 measured, not asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,11 +51,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from dann_benchmark import cnn  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from keras_transfer.callbacks import ReversalSchedule  # noqa: E402
 from keras_transfer.datasets import load_domain_pair  # noqa: E402
 from keras_transfer.models import DANN  # noqa: E402
-from dann_benchmark import cnn  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 PIP = "pip install --no-deps adapt==0.4.5 cvxopt scikeras"
 GAMMA = 10.0
@@ -137,8 +138,15 @@ def fit_ours(nets, source, xt, args, shuffle=True):
     model = DANN(encoder, task, discriminator, scale=our_scale(args.lam, args.schedule))
     model.compile(optimizer=adam(args))
     timer = EpochTimer()
-    model.fit(x=(source[0], xt), y=source[1], epochs=args.epochs, batch_size=args.batch_size,
-              shuffle=shuffle, callbacks=[timer], verbose=0)
+    model.fit(
+        x=(source[0], xt),
+        y=source[1],
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        shuffle=shuffle,
+        callbacks=[timer],
+        verbose=0,
+    )
     return model, timer.times
 
 
@@ -151,16 +159,30 @@ def fit_adapt(nets, source, xt, args, seed, shuffle=True):
     ramp = args.schedule == "dann"
     lam = tf.Variable(0.0 if ramp else args.lam, trainable=False, dtype="float32")
     model = adapt.feature_based.DANN(
-        encoder=encoder, task=task, discriminator=discriminator, Xt=xt, lambda_=lam,
-        copy=False, verbose=0, random_state=seed,
-        optimizer=adam(args), loss="categorical_crossentropy",
+        encoder=encoder,
+        task=task,
+        discriminator=discriminator,
+        Xt=xt,
+        lambda_=lam,
+        copy=False,
+        verbose=0,
+        random_state=seed,
+        optimizer=adam(args),
+        loss="categorical_crossentropy",
     )
     timer = EpochTimer()
     callbacks = [timer]
     if ramp:
         callbacks.append(adapt.utils.UpdateLambda(0.0, args.lam, max_steps=steps, gamma=GAMMA))
-    model.fit(source[0], np.eye(num_classes, dtype="float32")[source[1]], epochs=args.epochs,
-              batch_size=args.batch_size, shuffle=shuffle, callbacks=callbacks, verbose=0)
+    model.fit(
+        source[0],
+        np.eye(num_classes, dtype="float32")[source[1]],
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        shuffle=shuffle,
+        callbacks=callbacks,
+        verbose=0,
+    )
     return model, timer.times
 
 
@@ -169,8 +191,9 @@ def fit_source_only(nets, source, args):
     model = keras.Sequential([encoder, task])
     model.compile(optimizer=adam(args), loss="sparse_categorical_crossentropy")
     timer = EpochTimer()
-    model.fit(source[0], source[1], epochs=args.epochs, batch_size=args.batch_size,
-              callbacks=[timer], verbose=0)
+    model.fit(
+        source[0], source[1], epochs=args.epochs, batch_size=args.batch_size, callbacks=[timer], verbose=0
+    )
     return model, timer.times
 
 
@@ -193,9 +216,11 @@ def equivalence_check(source, xt, args):
     theirs, _ = fit_adapt(build_networks(0, shape, num_classes, True), (xs, ys), xt, check, 0, shuffle=False)
     disc = theirs.discriminator_.get_weights()
     disc[-2:] = [-w for w in disc[-2:]]  # undo the sign flip of build_networks
-    pairs = [(ours.feature_extractor.get_weights(), theirs.encoder_.get_weights()),
-             (ours.label_head.get_weights(), theirs.task_.get_weights()),
-             (ours.domain_head.get_weights(), disc)]
+    pairs = [
+        (ours.feature_extractor.get_weights(), theirs.encoder_.get_weights()),
+        (ours.label_head.get_weights(), theirs.task_.get_weights()),
+        (ours.domain_head.get_weights(), disc),
+    ]
     result = {}
     for name, (o, t), w0 in zip(("encoder", "task", "discriminator"), pairs, initial):
         o, t = (np.concatenate([w.ravel() for w in ws]) for ws in (o, t))
@@ -208,10 +233,12 @@ def machine():
 
     import tensorflow as tf
 
-    return (f"{platform.platform()} ({platform.machine()}), {os.cpu_count()} CPUs, Python "
-            f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-            f"ADAPT {metadata.version('adapt')}, scikit-learn {metadata.version('scikit-learn')}, "
-            f"numpy {np.__version__}")
+    return (
+        f"{platform.platform()} ({platform.machine()}), {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+        f"ADAPT {metadata.version('adapt')}, scikit-learn {metadata.version('scikit-learn')}, "
+        f"numpy {np.__version__}"
+    )
 
 
 def mean_std(values):
@@ -223,8 +250,13 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=64, help="per domain")
-    parser.add_argument("--lambda", dest="lam", type=float, default=1.0,
-                        help="final trade-off in ADAPT's/the paper's convention (ours: scale=2*lambda)")
+    parser.add_argument(
+        "--lambda",
+        dest="lam",
+        type=float,
+        default=1.0,
+        help="final trade-off in ADAPT's/the paper's convention (ours: scale=2*lambda)",
+    )
     parser.add_argument("--schedule", default="dann", choices=["dann", "constant"])
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--adam-epsilon", type=float, default=1e-7, help="Keras' default")
@@ -244,9 +276,12 @@ def main():
         x_adapt, (x_test, y_test) = xt[order[:half]], (xt[order[half:]], yt[order[half:]])
         if seed == 0 and not args.skip_check:
             diff = equivalence_check((xs, ys), x_adapt, args)
-            print("equivalence check (3 full-batch Adam steps, epsilon 1e-12, same weights/images, "
-                  "constant lambda): ||update ours - update ADAPT|| / ||update ours||: "
-                  + ", ".join(f"{k} {v:.1e}" for k, v in diff.items()), flush=True)
+            print(
+                "equivalence check (3 full-batch Adam steps, epsilon 1e-12, same weights/images, "
+                "constant lambda): ||update ours - update ADAPT|| / ||update ours||: "
+                + ", ".join(f"{k} {v:.1e}" for k, v in diff.items()),
+                flush=True,
+            )
         shape, num_classes = xs.shape[1:], int(ys.max()) + 1
         for kind in kinds:
             nets = build_networks(seed, shape, num_classes, probability=kind == "adapt")
@@ -259,20 +294,27 @@ def main():
                 model, times = fit_adapt(nets, (xs, ys), x_adapt, args, seed)
             acc[kind].append(accuracy(model, x_test, y_test))
             epoch[kind].append(float(np.mean(times[1:] if len(times) > 1 else times)))
-            print(f"seed={seed} {kind:<12} target accuracy {acc[kind][-1]:.3f}  epoch "
-                  f"{epoch[kind][-1]:.2f} s (first epoch {times[0]:.1f} s)", flush=True)
+            print(
+                f"seed={seed} {kind:<12} target accuracy {acc[kind][-1]:.3f}  epoch "
+                f"{epoch[kind][-1]:.2f} s (first epoch {times[0]:.1f} s)",
+                flush=True,
+            )
 
-    print(f"\ndigits -> digits-M: {len(xs)} source, {half} unlabelled target, {len(x_test)} target "
-          f"test images; {args.epochs} epochs, batch {args.batch_size} per domain, Adam "
-          f"{args.learning_rate}, lambda {args.lam} ({args.schedule} schedule; ours scale "
-          f"{2 * args.lam}), {args.seeds} seeds")
+    print(
+        f"\ndigits -> digits-M: {len(xs)} source, {half} unlabelled target, {len(x_test)} target "
+        f"test images; {args.epochs} epochs, batch {args.batch_size} per domain, Adam "
+        f"{args.learning_rate}, lambda {args.lam} ({args.schedule} schedule; ours scale "
+        f"{2 * args.lam}), {args.seeds} seeds"
+    )
     for kind in kinds:
         print(f"{kind:<12} target accuracy {mean_std(acc[kind])}   epoch time {mean_std(epoch[kind])} s")
     ratio = np.array(epoch["ours"]) / np.array(epoch["adapt"])
     delta = np.array(acc["ours"]) - np.array(acc["adapt"])
     print(f"epoch time ours / ADAPT: {mean_std(ratio)} (per seed {', '.join(f'{r:.2f}' for r in ratio)})")
-    print(f"target accuracy ours - ADAPT: {np.mean(delta):+.3f} +- {np.std(delta):.3f} "
-          f"(per seed {', '.join(f'{d:+.3f}' for d in delta)})")
+    print(
+        f"target accuracy ours - ADAPT: {np.mean(delta):+.3f} +- {np.std(delta):.3f} "
+        f"(per seed {', '.join(f'{d:+.3f}' for d in delta)})"
+    )
     for kind in ("ours", "adapt"):
         gain = np.array(acc[kind]) - np.array(acc["source_only"])
         print(f"target accuracy {kind} - source_only: {np.mean(gain):+.3f} +- {np.std(gain):.3f}")

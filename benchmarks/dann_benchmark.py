@@ -8,6 +8,7 @@ images (an upper bound). Half of the target images are the unlabelled adaptation
 oracle's training set); the other half is the test set for all three. Numbers are measured,
 not asserted: print them and compare runs side by side.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,7 +64,9 @@ def cnn():
     )
 
 
-def run(kind: str, source, target_train, target_test, epochs: int, seed: int, scale_max: float = 1.0) -> float:
+def run(
+    kind: str, source, target_train, target_test, epochs: int, seed: int, scale_max: float = 1.0
+) -> float:
     keras.utils.set_random_seed(seed)
     (xs, ys), (xt, yt), (x_test, y_test) = source, target_train, target_test
     num_classes = int(max(ys.max(), y_test.max())) + 1
@@ -96,9 +99,14 @@ def main():
             start = time.perf_counter()
             acc = run(kind, (xs, ys), target_train, target_test, args.epochs, seed, args.scale)
             results[kind].append(acc)
-            print(f"seed={seed} {kind:<12} target accuracy {acc:.3f} ({time.perf_counter() - start:.0f} s)", flush=True)
-    print(f"\n{args.pair}: {len(xs)} source, {half} unlabelled target, {len(target_test[0])} target test images, "
-          f"{args.epochs} epochs, {args.seeds} seeds, final reversal weight {args.scale}")
+            print(
+                f"seed={seed} {kind:<12} target accuracy {acc:.3f} ({time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
+    print(
+        f"\n{args.pair}: {len(xs)} source, {half} unlabelled target, {len(target_test[0])} target test images, "
+        f"{args.epochs} epochs, {args.seeds} seeds, final reversal weight {args.scale}"
+    )
     for kind, values in results.items():
         print(f"{kind:<12} {np.mean(values):.3f} +- {np.std(values):.3f}")
 

@@ -10,6 +10,7 @@ Usage:
     python benchmarks/feature_extraction_benchmark.py [--backend tensorflow|jax] [--backbone efficientnet_lite0]
         [--size 96] [--images 512] [--batch-size 32] [--repeats 3]
 """
+
 import argparse
 import os
 import platform
@@ -18,10 +19,16 @@ import time
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "tensorflow"), choices=["tensorflow", "jax"])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--backend", default=os.environ.get("KERAS_BACKEND", "tensorflow"), choices=["tensorflow", "jax"]
+    )
     parser.add_argument("--backbone", default="efficientnet_lite0")
-    parser.add_argument("--weights", default="none", help="'none' (speed does not depend on weights) or 'imagenet'")
+    parser.add_argument(
+        "--weights", default="none", help="'none' (speed does not depend on weights) or 'imagenet'"
+    )
     parser.add_argument("--size", type=int, default=96)
     parser.add_argument("--images", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -41,8 +48,14 @@ def main(argv=None):
     x = np.random.default_rng(0).integers(0, 256, (args.images, args.size, args.size, 3)).astype("uint8")
     backbone = get_backbone(args.backbone, input_shape=shape, weights=weights, trainable=False)
     backbone(x[:1])  # build, so stateless_call works
-    extractor = FeatureExtractor(backbone=args.backbone, weights=weights, input_shape=shape,
-                                 batch_size=args.batch_size, cache=False, verbose=0).fit(x[:1])
+    extractor = FeatureExtractor(
+        backbone=args.backbone,
+        weights=weights,
+        input_shape=shape,
+        batch_size=args.batch_size,
+        cache=False,
+        verbose=0,
+    ).fit(x[:1])
     loop = _compiled_loop(backbone, args.backend, args.batch_size)
 
     candidates = {
@@ -56,9 +69,13 @@ def main(argv=None):
         best = min(_timed(fn) for _ in range(args.repeats))
         rates[label] = args.images / best
     devices = ",".join(str(d) for d in _devices(args.backend))
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, backend={args.backend} "
-          f"(keras {keras.__version__}), devices={devices}, python {sys.version.split()[0]}")
-    print(f"backbone={args.backbone} input={args.size}x{args.size} batch={args.batch_size} images={args.images}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, backend={args.backend} "
+        f"(keras {keras.__version__}), devices={devices}, python {sys.version.split()[0]}"
+    )
+    print(
+        f"backbone={args.backbone} input={args.size}x{args.size} batch={args.batch_size} images={args.images}"
+    )
     base = rates["model.predict"]
     for label, rate in rates.items():
         print(f"{label:<26} {rate:9.1f} images/s   ratio vs model.predict {rate / base:5.2f}x")
@@ -78,7 +95,9 @@ def _compiled_loop(backbone, backend, batch_size):
         import tensorflow as tf
 
         fn = tf.function(lambda t: backbone(t, training=False), reduce_retracing=True)
-        return lambda x: np.concatenate([fn(tf.constant(x[i:i + batch_size])).numpy() for i in range(0, len(x), batch_size)])
+        return lambda x: np.concatenate(
+            [fn(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
+        )
     import jax
 
     jitted = jax.jit(lambda tv, ntv, t: backbone.stateless_call(tv, ntv, t, training=False)[0])
@@ -86,7 +105,9 @@ def _compiled_loop(backbone, backend, batch_size):
     def run(x):  # read the variables per call: model.predict on JAX may swap their buffers
         tv = [v.value for v in backbone.trainable_variables]
         ntv = [v.value for v in backbone.non_trainable_variables]
-        return np.concatenate([np.asarray(jitted(tv, ntv, x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
+        return np.concatenate(
+            [np.asarray(jitted(tv, ntv, x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
+        )
 
     return run
 

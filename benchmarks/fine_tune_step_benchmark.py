@@ -8,6 +8,7 @@ step time ratio is printed with a machine description.
 
     python benchmarks/fine_tune_step_benchmark.py [--backbone efficientnet_b0] [--size 96] [--batch 16]
 """
+
 import argparse
 import os
 import platform
@@ -67,16 +68,24 @@ def main():
     y = rng.integers(0, 5, size=(args.batch,))
 
     plain = plain_model(args.backbone, args.size, 5)
-    ours = TransferClassifier(get_backbone(args.backbone, input_shape=(args.size, args.size, 3), weights=None),
-                              num_classes=5, policy=UnfreezeTop(2), dropout=0.2)
+    ours = TransferClassifier(
+        get_backbone(args.backbone, input_shape=(args.size, args.size, 3), weights=None),
+        num_classes=5,
+        policy=UnfreezeTop(2),
+        dropout=0.2,
+    )
     ours.compile()
     assert len(ours.trainable_weights) == len(plain.trainable_weights), "trainable sets differ"
 
     t_plain, t_ours = time_steps([plain, ours], x, y, args.warmup, args.steps)
-    print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, "
-          f"{platform.system()}, keras {keras.__version__} ({keras.backend.backend()})")
-    print(f"{args.backbone} @{args.size}, batch {args.batch}, UnfreezeTop(2), {len(plain.trainable_weights)} "
-          f"trainable variables, median of {args.steps} steps after {args.warmup} warm-up")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, "
+        f"{platform.system()}, keras {keras.__version__} ({keras.backend.backend()})"
+    )
+    print(
+        f"{args.backbone} @{args.size}, batch {args.batch}, UnfreezeTop(2), {len(plain.trainable_weights)} "
+        f"trainable variables, median of {args.steps} steps after {args.warmup} warm-up"
+    )
     print(f"plain keras.Model fit step:    {t_plain * 1000:.1f} ms")
     print(f"TransferClassifier fit step:   {t_ours * 1000:.1f} ms")
     print(f"ratio TransferClassifier / plain: {t_ours / t_plain:.3f}")

@@ -16,6 +16,7 @@ bytes (and the same sha256, recorded in data/README.md).
 Usage:
     python data/make_fashion_mnist_subset.py [SOURCE_DIR] [OUTPUT]
 """
+
 import gzip
 import hashlib
 import io
@@ -26,7 +27,9 @@ from pathlib import Path
 import numpy as np
 
 SOURCE_DIR = Path("/usr/share/datasets/fashion-mnist")
-OUTPUT = Path(__file__).resolve().parents[1] / "keras_transfer" / "datasets" / "_data" / "fashion_mnist_subset.npz"
+OUTPUT = (
+    Path(__file__).resolve().parents[1] / "keras_transfer" / "datasets" / "_data" / "fashion_mnist_subset.npz"
+)
 PER_CLASS = {"train": 600, "test": 200}
 FILES = {"train": "train", "test": "t10k"}
 SEED = 0
@@ -37,7 +40,7 @@ def read_idx(path: Path) -> np.ndarray:
     with gzip.open(path, "rb") as f:
         data = f.read()
     ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 

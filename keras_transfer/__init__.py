@@ -8,6 +8,7 @@ Example:
     >>> keras_transfer.__version__
     '0.1.0'
 """
+
 import importlib
 
 __version__ = "0.1.0"

@@ -1,4 +1,5 @@
 """The one decorator that registers our Keras objects for `.keras` saving."""
+
 import keras
 
 PACKAGE = "keras_transfer"

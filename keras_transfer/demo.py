@@ -7,6 +7,7 @@ Shipped Fashion-MNIST, the embedded pretrained EfficientNet-Lite0, and at each l
 3. the same architecture trained from scratch (random weights, everything trainable, BatchNorm
    statistics re-estimated on the training images before evaluation).
 """
+
 from __future__ import annotations
 
 import csv
@@ -92,7 +93,9 @@ def run_demo(
     _check_output(output, overwrite)
     keras.utils.set_random_seed(seed)
     num_classes = 10
-    x_test, y_test = load_fashion_mnist("test", source="subset", num_per_class=max(1, test_size // num_classes), seed=seed)
+    x_test, y_test = load_fashion_mnist(
+        "test", source="subset", num_per_class=max(1, test_size // num_classes), seed=seed
+    )
     shape = (image_size, image_size, 3)
     say = print if verbose else (lambda *a, **k: None)
     rows, histories, fine_tuned = [], {}, None
@@ -104,8 +107,14 @@ def run_demo(
     test_seconds = time.perf_counter() - clock
 
     def record(n, method, accuracy, start):
-        rows.append({"labels": n, "method": method, "accuracy": float(accuracy),
-                     "seconds": round(time.perf_counter() - start, 1)})
+        rows.append(
+            {
+                "labels": n,
+                "method": method,
+                "accuracy": float(accuracy),
+                "seconds": round(time.perf_counter() - start, 1),
+            }
+        )
 
     for n in labels:
         x, y = load_fashion_mnist("train", source="subset", num_per_class=max(1, n // num_classes), seed=seed)
@@ -120,19 +129,35 @@ def run_demo(
         # 2. two-phase fine-tuning with a trainability policy
         say(f"fine-tuning: head, then top {unfreeze} blocks")
         clock = time.perf_counter()
-        clf = TransferClassifier(get_backbone(backbone, input_shape=shape, weights="imagenet"), num_classes,
-                                 policy=UnfreezeTop(unfreeze), dropout=0.2)
+        clf = TransferClassifier(
+            get_backbone(backbone, input_shape=shape, weights="imagenet"),
+            num_classes,
+            policy=UnfreezeTop(unfreeze),
+            dropout=0.2,
+        )
         # head LR 1e-2: at 1e-3 three epochs of 4 steps (100 labels) leave the new head at 31 %
         # training accuracy and fine-tuning starts from an undertrained head (0.64 vs 0.70 test).
-        history = clf.fine_tune(x, y, head_epochs=epochs, epochs=epochs, head_learning_rate=1e-2,
-                                learning_rate=1e-4, batch_size=32, verbose=verbose)
+        history = clf.fine_tune(
+            x,
+            y,
+            head_epochs=epochs,
+            epochs=epochs,
+            head_learning_rate=1e-2,
+            learning_rate=1e-4,
+            batch_size=32,
+            verbose=verbose,
+        )
         record(len(x), f"fine-tuned (UnfreezeTop({unfreeze}))", _accuracy(clf, x_test4, y_test), clock)
         histories[len(x)], fine_tuned = history, clf
         # 3. same architecture from scratch
         say("from scratch")
         clock = time.perf_counter()
-        scratch = TransferClassifier(get_backbone(backbone, input_shape=shape, weights=None), num_classes,
-                                     policy=UnfreezeAll(bn="train"), dropout=0.2)
+        scratch = TransferClassifier(
+            get_backbone(backbone, input_shape=shape, weights=None),
+            num_classes,
+            policy=UnfreezeAll(bn="train"),
+            dropout=0.2,
+        )
         scratch.compile(optimizer=keras.optimizers.Adam(1e-3))
         scratch.fit(x, y, epochs=scratch_epochs, batch_size=32, verbose=verbose)
         # A few hundred steps leave BN's moving statistics (momentum 0.99) far behind the weights:
@@ -153,8 +178,7 @@ def _accuracy(model, x, y) -> float:
 def format_table(rows: list[dict]) -> str:
     """Rows as an aligned text table: labels, method, accuracy, seconds."""
     lines = [f"{'labels':>7}  {'method':<45} {'accuracy':>8} {'seconds':>8}"]
-    lines += [f"{r['labels']:>7}  {r['method']:<45} {r['accuracy']:>8.3f} {r['seconds']:>8.1f}"
-              for r in rows]
+    lines += [f"{r['labels']:>7}  {r['method']:<45} {r['accuracy']:>8.3f} {r['seconds']:>8.1f}" for r in rows]
     return "\n".join(lines)
 
 

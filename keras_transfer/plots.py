@@ -4,9 +4,10 @@ domain embeddings before/after adaptation, schedules (lambda, learning rate), tr
 Every function returns a `matplotlib.figure.Figure` and never calls ``plt.show()``, so it works
 headless (Agg), in notebooks (the figure displays itself) and in scripts (``fig.savefig``).
 """
+
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -97,7 +98,9 @@ def plot_accuracy_vs_labels(results: Mapping[str, Mapping[int, float]], chance: 
     return fig
 
 
-def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str] | None = None, normalize: bool = True, ax=None):
+def plot_confusion_matrix(
+    y_true, y_pred, class_names: Sequence[str] | None = None, normalize: bool = True, ax=None
+):
     """Confusion matrix as an image with per-cell values (rows: true class, columns: predicted).
 
     Example:
@@ -126,8 +129,15 @@ def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str] | None = No
     ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
     ax.set_yticks(range(len(names)), names)
     for (i, j), value in np.ndenumerate(cm):
-        ax.text(j, i, f"{value:.2f}" if normalize else f"{int(value)}", ha="center", va="center", fontsize=7,
-                color="white" if value > cm.max() / 2 else "black")
+        ax.text(
+            j,
+            i,
+            f"{value:.2f}" if normalize else f"{int(value)}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if value > cm.max() / 2 else "black",
+        )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title("Confusion matrix" + (" (row-normalised)" if normalize else ""))

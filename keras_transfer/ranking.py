@@ -20,9 +20,10 @@ Example:
     >>> bool(logme(good, y) > logme(bad, y))
     True
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -145,7 +146,9 @@ def h_score(features, y, *, shrinkage: str | float | None = None) -> float:
         shrinkage = float(ledoit_wolf_shrinkage(f, assume_centered=True))
     if shrinkage is not None:
         if isinstance(shrinkage, bool) or not isinstance(shrinkage, (int, float)) or not 0 <= shrinkage <= 1:
-            raise ValueError(f"`shrinkage` must be None, 'auto' or a float in [0, 1]; received shrinkage={shrinkage!r}.")
+            raise ValueError(
+                f"`shrinkage` must be None, 'auto' or a float in [0, 1]; received shrinkage={shrinkage!r}."
+            )
         mu = np.trace(cov_f) / cov_f.shape[0]
         cov_f = (1 - shrinkage) * cov_f + shrinkage * mu * np.eye(cov_f.shape[0])
     g = np.zeros_like(f)
@@ -229,7 +232,9 @@ def rank_backbones(
 
     unknown = [s for s in scores if s not in SCORES]
     if unknown or not scores:
-        raise ValueError(f"`scores` must be a non-empty subset of {SCORES}; received scores={list(scores)!r}.")
+        raise ValueError(
+            f"`scores` must be a non-empty subset of {SCORES}; received scores={list(scores)!r}."
+        )
     if isinstance(candidates, (str, bytes)) or not len(candidates):
         raise ValueError(
             f"`candidates` must be a non-empty list of backbone names, (name, weights) pairs or "
@@ -241,10 +246,17 @@ def rank_backbones(
         if isinstance(cand, FeatureExtractor):
             extractor = cand
         elif isinstance(cand, str):
-            extractor = FeatureExtractor(backbone=cand, input_shape=input_shape, batch_size=batch_size, verbose=verbose)
+            extractor = FeatureExtractor(
+                backbone=cand, input_shape=input_shape, batch_size=batch_size, verbose=verbose
+            )
         elif isinstance(cand, (tuple, list)) and len(cand) == 2:
-            extractor = FeatureExtractor(backbone=cand[0], weights=cand[1], input_shape=input_shape,
-                                         batch_size=batch_size, verbose=verbose)
+            extractor = FeatureExtractor(
+                backbone=cand[0],
+                weights=cand[1],
+                input_shape=input_shape,
+                batch_size=batch_size,
+                verbose=verbose,
+            )
         else:
             raise ValueError(
                 f"`candidates` entries must be names, (name, weights) pairs or FeatureExtractor "
@@ -296,7 +308,9 @@ def plot_ranking(table, score: str = "logme"):
         raise ImportError("plot_ranking needs matplotlib: pip install matplotlib") from exc
     rows = table.to_dict("records") if hasattr(table, "to_dict") else list(table)
     if not rows or score not in rows[0]:
-        raise ValueError(f"`score`={score!r} is not a column of `table`; columns: {list(rows[0]) if rows else []}.")
+        raise ValueError(
+            f"`score`={score!r} is not a column of `table`; columns: {list(rows[0]) if rows else []}."
+        )
     rows = sorted(rows, key=lambda r: r[score])
     labels = [f"{r['backbone']} ({r.get('weights')})" for r in rows]
     fig = Figure(figsize=(6, 0.5 + 0.4 * len(rows)))

@@ -1,8 +1,9 @@
 """Input validation shared by every door: errors name the argument, the expectation and what came."""
+
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

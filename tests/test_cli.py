@@ -1,4 +1,5 @@
 """The command line: help, listing, the demo end to end in reduced mode, and no silent overwrite."""
+
 import csv
 import os
 
@@ -13,8 +14,20 @@ def test_help_explains_every_demo_option(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--help"])
     text = capsys.readouterr().out
-    for option in ("--output", "--labels", "--test-size", "--image-size", "--epochs", "--scratch-epochs", "--unfreeze",
-                   "--backbone", "--seed", "--quick", "--overwrite", "--verbose"):
+    for option in (
+        "--output",
+        "--labels",
+        "--test-size",
+        "--image-size",
+        "--epochs",
+        "--scratch-epochs",
+        "--unfreeze",
+        "--backbone",
+        "--seed",
+        "--quick",
+        "--overwrite",
+        "--verbose",
+    ):
         assert option in text
 
 

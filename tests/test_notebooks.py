@@ -2,6 +2,7 @@
 
 Executing them is CI's job: ``python -m pytest -q --nbmake notebooks/``.
 """
+
 import json
 from pathlib import Path
 
@@ -62,7 +63,11 @@ def test_executed_with_figures_and_no_errors(name):
     outputs = [o for c in code for o in c.get("outputs", [])]
     errors = [o for o in outputs if o["output_type"] == "error"]
     assert not errors, f"{name} holds error outputs: {[e.get('ename') for e in errors]}"
-    tracebacks = [o for o in outputs if o["output_type"] == "stream" and "Traceback (most recent call last)" in o["text"]]
+    tracebacks = [
+        o
+        for o in outputs
+        if o["output_type"] == "stream" and "Traceback (most recent call last)" in o["text"]
+    ]
     assert not tracebacks, f"{name} holds a traceback in a stream output"
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert images, f"{name} has no embedded PNG figure: execute it with notebooks/make_notebooks.py"

@@ -1,4 +1,5 @@
 """Plots are checked for content (axes, labels, number of series), headless."""
+
 import math
 
 import matplotlib
@@ -13,8 +14,10 @@ from keras_transfer import plots
 
 def test_plot_history_draws_train_and_val_and_marks_phase_changes():
     history = {
-        "loss": [1.0, 0.8, 0.5, 0.4], "val_loss": [1.1, 0.9, 0.7, 0.6],
-        "accuracy": [0.3, 0.5, 0.7, 0.8], "phase": ["head", "head", "fine-tune", "fine-tune"],
+        "loss": [1.0, 0.8, 0.5, 0.4],
+        "val_loss": [1.1, 0.9, 0.7, 0.6],
+        "accuracy": [0.3, 0.5, 0.7, 0.8],
+        "phase": ["head", "head", "fine-tune", "fine-tune"],
     }
     fig = plots.plot_history(history)
     assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]

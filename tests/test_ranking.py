@@ -1,4 +1,5 @@
 """Transferability scores (LogME, H-score, LEEP) and rank_backbones."""
+
 import numpy as np
 import pytest
 
@@ -11,8 +12,14 @@ def _log_evidence(F, t, alpha, beta):
     A = alpha * np.eye(D) + beta * F.T @ F
     m = beta * np.linalg.solve(A, F.T @ t)
     _, logdet = np.linalg.slogdet(A)
-    return (D / 2 * np.log(alpha) + N / 2 * np.log(beta) - beta / 2 * np.sum((t - F @ m) ** 2)
-            - alpha / 2 * m @ m - logdet / 2 - N / 2 * np.log(2 * np.pi))
+    return (
+        D / 2 * np.log(alpha)
+        + N / 2 * np.log(beta)
+        - beta / 2 * np.sum((t - F @ m) ** 2)
+        - alpha / 2 * m @ m
+        - logdet / 2
+        - N / 2 * np.log(2 * np.pi)
+    )
 
 
 def _direct_logme(F, y, iters=11, tol=0.01):
@@ -58,8 +65,12 @@ def test_logme_fixed_point_maximises_the_evidence(small_case):
     best = []
     for c in np.unique(y):
         t = (y == c).astype(float)
-        res = minimize(lambda p: -_log_evidence(F, t, np.exp(p[0]), np.exp(p[1])), x0=[0.0, 0.0], method="Nelder-Mead",
-                       options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})
+        res = minimize(
+            lambda p, t=t: -_log_evidence(F, t, np.exp(p[0]), np.exp(p[1])),
+            x0=[0.0, 0.0],
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
+        )
         best.append(-res.fun / len(F))
     converged = logme(F, y, max_iter=500, tol=1e-10)
     np.testing.assert_allclose(converged, np.mean(best), rtol=1e-3)  # the reference code's 1e-5 epsilon
@@ -127,7 +138,9 @@ def test_rank_backbones_pretrained_above_random_init_on_real_data():
     from keras_transfer.datasets import load_fashion_mnist
 
     x, y = load_fashion_mnist("train", source="subset", num_per_class=10, seed=0)
-    table = rank_backbones(x, y, [("efficientnet_lite0", None), "efficientnet_lite0"], input_shape=(96, 96, 3))
+    table = rank_backbones(
+        x, y, [("efficientnet_lite0", None), "efficientnet_lite0"], input_shape=(96, 96, 3)
+    )
     assert list(table["weights"]) == ["imagenet", "None"]
     assert list(table["rank"]) == [1, 2]
     assert table["logme"][0] > table["logme"][1]

@@ -1,4 +1,5 @@
 """Every Python example in README.md runs as written (offline, in a scratch folder)."""
+
 import re
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """Domain adaptation tools: discrepancy losses, unsupervised model selection, shift diagnostics."""
+
 from keras_transfer.adaptation.coral import CORALLoss, coral
 from keras_transfer.adaptation.diagnostics import embed_domains, proxy_a_distance
 from keras_transfer.adaptation.mmd import MMDLoss, mmd

@@ -1,4 +1,5 @@
 """Shared input checks for two-domain data: errors name the argument and echo what came."""
+
 from __future__ import annotations
 
 

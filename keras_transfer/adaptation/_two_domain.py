@@ -4,6 +4,7 @@ Data convention for ``fit``: ``x=(source_x, target_x)`` and ``y=source_y`` (inte
 as numpy arrays, or a ``tf.data.Dataset`` of ``((source_x, target_x), source_y)`` batches.
 Target labels are never allowed in ``fit``. ``predict``/``evaluate`` take one domain at a time.
 """
+
 from __future__ import annotations
 
 import math
@@ -66,9 +67,7 @@ def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed):
         raise _two_domain_error("x", x)
     check_labels_structure(y)
     if y is None:
-        raise ValueError(
-            "`y` (the source labels) is required: fit(x=(source_x, target_x), y=source_y)."
-        )
+        raise ValueError("`y` (the source labels) is required: fit(x=(source_x, target_x), y=source_y).")
     xs, xt = np.asarray(x[0]), np.asarray(x[1])
     ys = np.asarray(y)
     if xs.shape[0] == 0:
@@ -106,8 +105,7 @@ def check_dataset(dataset, epochs, steps_per_epoch):
     spec = dataset.element_spec
     if not isinstance(spec, tuple) or len(spec) not in (2, 3):
         raise ValueError(
-            "The dataset must yield ((source_x, target_x), source_y) batches; received "
-            f"element_spec={spec}."
+            f"The dataset must yield ((source_x, target_x), source_y) batches; received element_spec={spec}."
         )
     xspec, yspec = spec[0], spec[1]
     if not isinstance(xspec, tuple) or len(xspec) != 2:
@@ -150,9 +148,7 @@ def domain_labels(source, target, dtype="float32"):
 
 def single_input_shape(input_shape):
     """The per-domain input shape from a build shape (one shape or a pair of shapes)."""
-    if isinstance(input_shape, (tuple, list)) and input_shape and isinstance(
-        input_shape[0], (tuple, list)
-    ):
+    if isinstance(input_shape, (tuple, list)) and input_shape and isinstance(input_shape[0], (tuple, list)):
         return tuple(input_shape[0])
     return tuple(input_shape)
 
@@ -162,7 +158,5 @@ def resolve_layer(value, name: str):
     if isinstance(value, dict):
         value = keras.saving.deserialize_keras_object(value)
     if not isinstance(value, keras.layers.Layer):
-        raise ValueError(
-            f"`{name}` must be a Keras model or layer; received {type(value).__name__}."
-        )
+        raise ValueError(f"`{name}` must be a Keras model or layer; received {type(value).__name__}.")
     return value

@@ -1,4 +1,5 @@
 """Deep CORAL: the distance between source and target feature covariances."""
+
 from __future__ import annotations
 
 import keras

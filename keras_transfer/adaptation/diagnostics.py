@@ -1,4 +1,5 @@
 """Shift diagnostics: how far apart are the source and target features?"""
+
 from __future__ import annotations
 
 import numpy as np
@@ -61,9 +62,7 @@ def proxy_a_distance(
     return 2.0 * (1.0 - 2.0 * err)
 
 
-def embed_domains(
-    source_features, target_features, method: str = "pca", random_state: int = 0, **kwargs
-):
+def embed_domains(source_features, target_features, method: str = "pca", random_state: int = 0, **kwargs):
     """2-D coordinates of source and target features in one shared embedding.
 
     Fits PCA or t-SNE on the pooled rows and splits the result back. Plot it with
@@ -105,4 +104,4 @@ def embed_domains(
         kwargs.setdefault("perplexity", float(min(30.0, (x.shape[0] - 1) / 3.0)))
         kwargs.setdefault("init", "pca")
         coords = TSNE(n_components=2, random_state=random_state, **kwargs).fit_transform(x)
-    return coords[: len(xs)], coords[len(xs):]
+    return coords[: len(xs)], coords[len(xs) :]

@@ -1,4 +1,5 @@
 """Multi-kernel Gaussian maximum mean discrepancy (the loss of DAN)."""
+
 from __future__ import annotations
 
 import keras
@@ -18,9 +19,7 @@ def _check_kernels(bandwidths, num_kernels, kernel_mul):
     if bandwidths is not None:
         bandwidths = [float(b) for b in bandwidths]
         if not bandwidths or min(bandwidths) <= 0:
-            raise ValueError(
-                f"`bandwidths` must be a non-empty list of floats > 0; received {bandwidths!r}."
-            )
+            raise ValueError(f"`bandwidths` must be a non-empty list of floats > 0; received {bandwidths!r}.")
     if isinstance(num_kernels, bool) or not isinstance(num_kernels, int) or num_kernels < 1:
         raise ValueError(f"`num_kernels` must be a positive int; received num_kernels={num_kernels!r}.")
     if not kernel_mul > 0:

@@ -3,6 +3,7 @@
 Each function takes numpy arrays and returns a Python float. Direction differs by score:
 ``HIGHER_IS_BETTER`` says which way each one ranks models.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -113,9 +114,7 @@ def _domain_probabilities(source_features, target_features, random_state):
     return cross_val_predict(classifier, x, d, cv=cv, method="predict_proba")[: len(xs), 1]
 
 
-def deep_embedded_validation(
-    source_features, source_losses, target_features, random_state: int = 0
-) -> float:
+def deep_embedded_validation(source_features, source_losses, target_features, random_state: int = 0) -> float:
     """Deep embedded validation (DEV) risk of a model on the target domain; lower is better.
 
     You et al., "Towards Accurate Model Selection in Deep Unsupervised Domain Adaptation",

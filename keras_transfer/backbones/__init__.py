@@ -1,4 +1,5 @@
 """Backbones: every Keras Applications family, EfficientNet-Lite and TF-Hub behind one interface."""
+
 from keras_transfer.backbones.backbone import Backbone
 from keras_transfer.backbones.factory import DEFAULT_BACKBONE, build_base, get_backbone
 from keras_transfer.backbones.hub_backbone import HubBackbone

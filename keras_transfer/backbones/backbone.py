@@ -1,4 +1,5 @@
 """`Backbone`: raw images in, fused preprocessing, pooled features out, named block groups."""
+
 from __future__ import annotations
 
 import keras

@@ -5,12 +5,15 @@ the session, so we match the named anchors only and cut ``model.layers`` by posi
 belongs to the block of the nearest anchor before it ("start" anchors) or after it ("end" anchors).
 Layers before the first block form ``"stem"``, layers after the last form ``"top"``.
 """
+
 from __future__ import annotations
 
 import re
 
 
-def block_groups_from_pattern(layer_names: list[str], pattern: str, anchor: str = "start") -> dict[str, list[str]]:
+def block_groups_from_pattern(
+    layer_names: list[str], pattern: str, anchor: str = "start"
+) -> dict[str, list[str]]:
     """Group ``layer_names`` (in model order) into ``{"stem": [...], <block>: [...], "top": [...]}``.
 
     Example:
@@ -28,7 +31,9 @@ def block_groups_from_pattern(layer_names: list[str], pattern: str, anchor: str 
         keys.append(match.group(1) if match else None)
     hits = [i for i, k in enumerate(keys) if k is not None]
     if not hits:
-        raise ValueError(f"`block_pattern`={pattern!r} matches no layer of the model; cannot build block groups.")
+        raise ValueError(
+            f"`block_pattern`={pattern!r} matches no layer of the model; cannot build block groups."
+        )
     groups: dict[str, list[str]] = {"stem": []}
     if anchor == "start":
         first, last = hits[0], hits[-1]
@@ -38,12 +43,12 @@ def block_groups_from_pattern(layer_names: list[str], pattern: str, anchor: str 
             if keys[i] is not None:
                 current = _group_key(keys[i])
             groups.setdefault(current, []).append(layer_names[i])
-        groups["top"] = list(layer_names[last + 1:])
+        groups["top"] = list(layer_names[last + 1 :])
     else:
         start = 0
         for i in hits:
             key = _group_key(keys[i])
-            groups.setdefault(key, []).extend(layer_names[start:i + 1])
+            groups.setdefault(key, []).extend(layer_names[start : i + 1])
             start = i + 1
         groups["top"] = list(layer_names[start:])
     return groups

@@ -10,6 +10,7 @@ Layer names follow `keras.applications.EfficientNetB0` (``stem_conv``, ``block1a
 ``block2a_expand_conv``, ..., ``top_conv``) so the registry cuts blocks with the same pattern.
 Importing this module registers ``efficientnet_lite0`` ... ``efficientnet_lite4``.
 """
+
 from __future__ import annotations
 
 import math
@@ -62,7 +63,9 @@ def stage_plan(variant: int) -> list[tuple[int, int, int, int, int, int]]:
     for i, (k, s, e, fin, fout, reps) in enumerate(_STAGES):
         fixed = i in (0, len(_STAGES) - 1)
         fin = STEM_FILTERS if i == 0 else round_filters(fin, width)
-        plan.append((k, s, e, fin, round_filters(fout, width), reps if fixed else int(math.ceil(depth * reps))))
+        plan.append(
+            (k, s, e, fin, round_filters(fout, width), reps if fixed else int(math.ceil(depth * reps)))
+        )
     return plan
 
 
@@ -71,7 +74,9 @@ def _same_pad(x, kernel: int, stride: int, name: str):
     pads = []
     for size in x.shape[1:3]:
         if size is None:
-            raise ValueError(f"`input_shape` must have static height and width; received {tuple(x.shape[1:])}.")
+            raise ValueError(
+                f"`input_shape` must have static height and width; received {tuple(x.shape[1:])}."
+            )
         out = -(-size // stride)
         total = max((out - 1) * stride + kernel - size, 0)
         pads.append((total // 2, total - total // 2))
@@ -91,7 +96,9 @@ def _block(x, prefix, kernel, stride, expand, fin, fout, drop_rate):
         x = _bn(f"{prefix}expand_bn")(x)
         x = layers.ReLU(6.0, name=f"{prefix}expand_activation")(x)
     x = _same_pad(x, kernel, stride, f"{prefix}dwconv_pad")
-    x = layers.DepthwiseConv2D(kernel, strides=stride, padding="valid", use_bias=False, name=f"{prefix}dwconv")(x)
+    x = layers.DepthwiseConv2D(
+        kernel, strides=stride, padding="valid", use_bias=False, name=f"{prefix}dwconv"
+    )(x)
     x = _bn(f"{prefix}bn")(x)
     x = layers.ReLU(6.0, name=f"{prefix}activation")(x)
     x = layers.Conv2D(fout, 1, use_bias=False, name=f"{prefix}project_conv")(x)
@@ -125,8 +132,16 @@ def _lite_graph(variant: int, input_shape, include_top: bool, classes: int) -> k
     for i, (k, s, e, fin, fout, reps) in enumerate(plan):
         for j in range(reps):
             prefix = f"block{i + 1}{chr(97 + j)}_"
-            x = _block(x, prefix, k, s if j == 0 else 1, e, fin if j == 0 else fout, fout,
-                       DROP_CONNECT_RATE * index / total)
+            x = _block(
+                x,
+                prefix,
+                k,
+                s if j == 0 else 1,
+                e,
+                fin if j == 0 else fout,
+                fout,
+                DROP_CONNECT_RATE * index / total,
+            )
             index += 1
     x = layers.Conv2D(HEAD_FILTERS, 1, use_bias=False, name="top_conv")(x)
     x = _bn("top_bn")(x)
@@ -215,17 +230,20 @@ def _register() -> None:
         name = f"efficientnet_lite{variant}"
         if name in BACKBONES:
             continue
-        register_backbone(name, {
-            "builder": _builder(variant),
-            "family": "efficientnet_lite",
-            "preprocessing": "lite",
-            "num_features": HEAD_FILTERS,
-            "input_size": (size, size),
-            "min_size": 32,
-            "block_pattern": BLOCK_PATTERN,
-            "block_anchor": "start",
-            "imagenet_weights": variant in (0, 1, 2),
-        })
+        register_backbone(
+            name,
+            {
+                "builder": _builder(variant),
+                "family": "efficientnet_lite",
+                "preprocessing": "lite",
+                "num_features": HEAD_FILTERS,
+                "input_size": (size, size),
+                "min_size": 32,
+                "block_pattern": BLOCK_PATTERN,
+                "block_anchor": "start",
+                "imagenet_weights": variant in (0, 1, 2),
+            },
+        )
 
 
 _register()

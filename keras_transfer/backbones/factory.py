@@ -1,9 +1,8 @@
 """`get_backbone(name, ...)`: the one way to build any registered backbone."""
+
 from __future__ import annotations
 
 import os
-
-import keras
 
 from keras_transfer.backbones.backbone import POOLING, Backbone
 from keras_transfer.backbones.blocks import block_groups_from_pattern
@@ -33,7 +32,9 @@ def _check_input_shape(name: str, entry: dict, input_shape) -> tuple[int, int, i
         return (*entry["input_size"], 3)
     shape = tuple(input_shape)
     if len(shape) != 3 or any(not isinstance(s, int) for s in shape):
-        raise ValueError(f"`input_shape` must be (height, width, channels) of ints; received input_shape={input_shape!r}.")
+        raise ValueError(
+            f"`input_shape` must be (height, width, channels) of ints; received input_shape={input_shape!r}."
+        )
     if shape[-1] not in (1, 3):
         raise ValueError(
             f"`input_shape` must end in 1 or 3 channels (1-channel images are turned into RGB); "
@@ -77,7 +78,9 @@ def build_base(name: str, input_shape=None, weights=None):
             model.load_weights(path)
         except Exception as exc:
             raise ValueError(f"`weights`={path!r} could not be loaded into backbone={name!r}: {exc}") from exc
-    groups = block_groups_from_pattern([layer.name for layer in model.layers], entry["block_pattern"], entry["block_anchor"])
+    groups = block_groups_from_pattern(
+        [layer.name for layer in model.layers], entry["block_pattern"], entry["block_anchor"]
+    )
     return model, groups
 
 
@@ -120,7 +123,9 @@ def get_backbone(
     entry = _lookup(name)
     custom = entry.get("make_backbone")
     if custom is not None:  # entries that build their own Backbone (TF-Hub handles)
-        return custom(input_shape=input_shape, weights=weights, pooling=pooling, trainable=trainable, **kwargs)
+        return custom(
+            input_shape=input_shape, weights=weights, pooling=pooling, trainable=trainable, **kwargs
+        )
     model, groups = build_base(name, input_shape=input_shape, weights=weights)
     kwargs.setdefault("name", f"{name}_backbone")
     backbone = Backbone(

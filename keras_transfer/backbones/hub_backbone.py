@@ -12,6 +12,7 @@ A SavedModel has no layer list, so finer control goes through its *variable name
 for TF-Hub MobileNet V2) groups the module's variables into `variable_groups`, and
 `set_variable_groups_trainable` freezes or unfreezes them. Both flags survive `.keras` files.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,14 @@ from keras_transfer.backbones.hub_layer import HubLayer
 HUB_LAYER_NAME = "hub_module"
 
 
-def build_hub_base(handle, input_size=(224, 224), input_range=(0.0, 1.0), signature=None,
-                   output_key=None, frozen_variables=None) -> keras.Model:
+def build_hub_base(
+    handle,
+    input_size=(224, 224),
+    input_range=(0.0, 1.0),
+    signature=None,
+    output_key=None,
+    frozen_variables=None,
+) -> keras.Model:
     """The functional base of a `HubBackbone`: ``image -> rescaling -> hub_module``.
 
     Example:
@@ -44,8 +51,13 @@ def build_hub_base(handle, input_size=(224, 224), input_range=(0.0, 1.0), signat
     else:
         low, high = float(input_range[0]), float(input_range[1])
         x = keras.layers.Rescaling((high - low) / 255.0, offset=low, name="rescaling")(image)
-    layer = HubLayer(handle, signature=signature, output_key=output_key,
-                     frozen_variables=frozen_variables, name=HUB_LAYER_NAME)
+    layer = HubLayer(
+        handle,
+        signature=signature,
+        output_key=output_key,
+        frozen_variables=frozen_variables,
+        name=HUB_LAYER_NAME,
+    )
     return keras.Model(image, layer(x), name="hub_base")
 
 
@@ -119,9 +131,13 @@ class HubBackbone(Backbone):
             raise ValueError(f"`pooling` must be one of {POOLING}; received pooling={pooling!r}.")
         size = tuple(int(s) for s in input_size)
         if len(size) != 2 or min(size) < 1:
-            raise ValueError(f"`input_size` must be (height, width) of positive ints; received input_size={input_size!r}.")
+            raise ValueError(
+                f"`input_size` must be (height, width) of positive ints; received input_size={input_size!r}."
+            )
         if input_range is not None and (len(input_range) != 2 or input_range[0] >= input_range[1]):
-            raise ValueError(f"`input_range` must be (low, high) with low < high, or None; received {input_range!r}.")
+            raise ValueError(
+                f"`input_range` must be (low, high) with low < high, or None; received {input_range!r}."
+            )
         if variable_pattern is not None:
             re.compile(variable_pattern)
         handle = os.fspath(handle)
@@ -188,7 +204,9 @@ class HubBackbone(Backbone):
         table = self.variable_groups
         unknown = [g for g in groups if g not in table]
         if unknown:
-            raise ValueError(f"`groups` must be names from variable_groups {list(table)}; received {unknown}.")
+            raise ValueError(
+                f"`groups` must be names from variable_groups {list(table)}; received {unknown}."
+            )
         names = [n for g in groups for n in table[g]]
         return self.hub_layer.set_variables_trainable(names, trainable)
 
@@ -217,8 +235,14 @@ class HubBackbone(Backbone):
         return cls(**config)
 
 
-def build_text_encoder(encoder: str, preprocessor: str | None = None, *, output_key: str = "pooled_output",
-                       trainable: bool = True, name: str = "hub_text_encoder") -> keras.Model:
+def build_text_encoder(
+    encoder: str,
+    preprocessor: str | None = None,
+    *,
+    output_key: str = "pooled_output",
+    trainable: bool = True,
+    name: str = "hub_text_encoder",
+) -> keras.Model:
     """A TF-Hub text encoder (BERT family) as a functional Keras model: strings in, features out.
 
     ``text (string) -> preprocessor (frozen HubLayer) -> encoder (HubLayer, output_key)``. It is a

@@ -13,6 +13,7 @@ for their preprocessors and return the ``pooled_output`` by default.
 
 Importing this module is cheap: nothing here imports TensorFlow or TF-Hub.
 """
+
 from __future__ import annotations
 
 from keras_transfer.backbones.registry import BACKBONES, register_backbone
@@ -23,56 +24,175 @@ _BERT_PRE = _TFHUB + "tensorflow/bert_en_uncased_preprocess/3"
 # short name: (handle, modality, input size, features, variable pattern, preprocessor, keras_hub, keras app)
 HUB_HANDLES: dict[str, tuple] = {
     "mobilenet_v2_100_224": (
-        _TFHUB + "google/imagenet/mobilenet_v2_100_224/feature_vector/5", "image", 224, 1280,
-        r"(expanded_conv(?:_\d+)?)_", None, None, "mobilenet_v2"),
+        _TFHUB + "google/imagenet/mobilenet_v2_100_224/feature_vector/5",
+        "image",
+        224,
+        1280,
+        r"(expanded_conv(?:_\d+)?)_",
+        None,
+        None,
+        "mobilenet_v2",
+    ),
     "mobilenet_v2_140_224": (
-        _TFHUB + "google/imagenet/mobilenet_v2_140_224/feature_vector/5", "image", 224, 1792,
-        r"(expanded_conv(?:_\d+)?)_", None, None, None),
+        _TFHUB + "google/imagenet/mobilenet_v2_140_224/feature_vector/5",
+        "image",
+        224,
+        1792,
+        r"(expanded_conv(?:_\d+)?)_",
+        None,
+        None,
+        None,
+    ),
     "mobilenet_v3_small_100_224": (
-        _TFHUB + "google/imagenet/mobilenet_v3_small_100_224/feature_vector/5", "image", 224, 1024,
-        r"(expanded_conv(?:_\d+)?)_", None, "mobilenet_v3_small_100_imagenet", "mobilenet_v3_small"),
+        _TFHUB + "google/imagenet/mobilenet_v3_small_100_224/feature_vector/5",
+        "image",
+        224,
+        1024,
+        r"(expanded_conv(?:_\d+)?)_",
+        None,
+        "mobilenet_v3_small_100_imagenet",
+        "mobilenet_v3_small",
+    ),
     "mobilenet_v3_large_100_224": (
-        _TFHUB + "google/imagenet/mobilenet_v3_large_100_224/feature_vector/5", "image", 224, 1280,
-        r"(expanded_conv(?:_\d+)?)_", None, "mobilenet_v3_large_100_imagenet", "mobilenet_v3_large"),
+        _TFHUB + "google/imagenet/mobilenet_v3_large_100_224/feature_vector/5",
+        "image",
+        224,
+        1280,
+        r"(expanded_conv(?:_\d+)?)_",
+        None,
+        "mobilenet_v3_large_100_imagenet",
+        "mobilenet_v3_large",
+    ),
     "efficientnet_b0": (
-        _TFHUB + "tensorflow/efficientnet/b0/feature-vector/1", "image", 224, 1280,
-        r"(blocks_\d+)_", None, "efficientnet_b0_ra_imagenet", "efficientnet_b0"),
+        _TFHUB + "tensorflow/efficientnet/b0/feature-vector/1",
+        "image",
+        224,
+        1280,
+        r"(blocks_\d+)_",
+        None,
+        "efficientnet_b0_ra_imagenet",
+        "efficientnet_b0",
+    ),
     "efficientnet_b3": (
-        _TFHUB + "tensorflow/efficientnet/b3/feature-vector/1", "image", 300, 1536,
-        r"(blocks_\d+)_", None, None, "efficientnet_b3"),
+        _TFHUB + "tensorflow/efficientnet/b3/feature-vector/1",
+        "image",
+        300,
+        1536,
+        r"(blocks_\d+)_",
+        None,
+        None,
+        "efficientnet_b3",
+    ),
     "efficientnet_v2_b0": (
-        _TFHUB + "google/imagenet/efficientnet_v2_imagenet1k_b0/feature_vector/2", "image", 224, 1280,
-        r"(blocks_\d+)_", None, None, "efficientnet_v2_b0"),
+        _TFHUB + "google/imagenet/efficientnet_v2_imagenet1k_b0/feature_vector/2",
+        "image",
+        224,
+        1280,
+        r"(blocks_\d+)_",
+        None,
+        None,
+        "efficientnet_v2_b0",
+    ),
     "efficientnet_v2_s_21k": (
-        _TFHUB + "google/imagenet/efficientnet_v2_imagenet21k_ft1k_s/feature_vector/2", "image", 384, 1280,
-        r"(blocks_\d+)_", None, None, None),
+        _TFHUB + "google/imagenet/efficientnet_v2_imagenet21k_ft1k_s/feature_vector/2",
+        "image",
+        384,
+        1280,
+        r"(blocks_\d+)_",
+        None,
+        None,
+        None,
+    ),
     "resnet_50": (
-        _TFHUB + "tensorflow/resnet_50/feature_vector/1", "image", 224, 2048,
-        r"(conv\d_block\d+)_", None, "resnet_50_imagenet", "resnet50"),
+        _TFHUB + "tensorflow/resnet_50/feature_vector/1",
+        "image",
+        224,
+        2048,
+        r"(conv\d_block\d+)_",
+        None,
+        "resnet_50_imagenet",
+        "resnet50",
+    ),
     "resnet_v2_50": (
-        _TFHUB + "google/imagenet/resnet_v2_50/feature_vector/5", "image", 224, 2048,
-        r"(block\d+_unit_\d+)_", None, "resnet_v2_50_imagenet", "resnet50_v2"),
+        _TFHUB + "google/imagenet/resnet_v2_50/feature_vector/5",
+        "image",
+        224,
+        2048,
+        r"(block\d+_unit_\d+)_",
+        None,
+        "resnet_v2_50_imagenet",
+        "resnet50_v2",
+    ),
     "bit_m_r50x1": (
-        _TFHUB + "google/bit/m-r50x1/1", "image", 224, 2048,
-        r"(block\d+_unit\d+)_", None, None, None),
+        _TFHUB + "google/bit/m-r50x1/1",
+        "image",
+        224,
+        2048,
+        r"(block\d+_unit\d+)_",
+        None,
+        None,
+        None,
+    ),
     "inception_v3": (
-        _TFHUB + "google/imagenet/inception_v3/feature_vector/5", "image", 299, 2048,
-        r"(Mixed_\d+[a-z])_", None, None, "inception_v3"),
+        _TFHUB + "google/imagenet/inception_v3/feature_vector/5",
+        "image",
+        299,
+        2048,
+        r"(Mixed_\d+[a-z])_",
+        None,
+        None,
+        "inception_v3",
+    ),
     "bert_en_uncased_L-12_H-768_A-12": (
-        _TFHUB + "tensorflow/bert_en_uncased_L-12_H-768_A-12/4", "text", 128, 768,
-        r"(transformer_layer_\d+)_", _BERT_PRE, "bert_base_en_uncased", None),
+        _TFHUB + "tensorflow/bert_en_uncased_L-12_H-768_A-12/4",
+        "text",
+        128,
+        768,
+        r"(transformer_layer_\d+)_",
+        _BERT_PRE,
+        "bert_base_en_uncased",
+        None,
+    ),
     "small_bert_L-4_H-512_A-8": (
-        _TFHUB + "tensorflow/small_bert/bert_en_uncased_L-4_H-512_A-8/2", "text", 128, 512,
-        r"(transformer_layer_\d+)_", _BERT_PRE, "bert_small_en_uncased", None),
+        _TFHUB + "tensorflow/small_bert/bert_en_uncased_L-4_H-512_A-8/2",
+        "text",
+        128,
+        512,
+        r"(transformer_layer_\d+)_",
+        _BERT_PRE,
+        "bert_small_en_uncased",
+        None,
+    ),
     "small_bert_L-2_H-128_A-2": (
-        _TFHUB + "tensorflow/small_bert/bert_en_uncased_L-2_H-128_A-2/2", "text", 128, 128,
-        r"(transformer_layer_\d+)_", _BERT_PRE, "bert_tiny_en_uncased", None),
+        _TFHUB + "tensorflow/small_bert/bert_en_uncased_L-2_H-128_A-2/2",
+        "text",
+        128,
+        128,
+        r"(transformer_layer_\d+)_",
+        _BERT_PRE,
+        "bert_tiny_en_uncased",
+        None,
+    ),
     "electra_small": (
-        _TFHUB + "google/electra_small/2", "text", 128, 256,
-        r"(transformer_layer_\d+)_", _BERT_PRE, "electra_small_discriminator_uncased_en", None),
+        _TFHUB + "google/electra_small/2",
+        "text",
+        128,
+        256,
+        r"(transformer_layer_\d+)_",
+        _BERT_PRE,
+        "electra_small_discriminator_uncased_en",
+        None,
+    ),
     "albert_en_base": (
-        _TFHUB + "tensorflow/albert_en_base/3", "text", 128, 768,
-        r"(transformer)_", _TFHUB + "tensorflow/albert_en_preprocess/3", "albert_base_en_uncased", None),
+        _TFHUB + "tensorflow/albert_en_base/3",
+        "text",
+        128,
+        768,
+        r"(transformer)_",
+        _TFHUB + "tensorflow/albert_en_preprocess/3",
+        "albert_base_en_uncased",
+        None,
+    ),
 }
 
 
@@ -91,10 +211,12 @@ def _image_maker(name, handle, size, pattern):
         from keras_transfer.backbones.hub_backbone import HubBackbone
 
         if input_shape is not None and (len(tuple(input_shape)) != 3 or tuple(input_shape)[-1] not in (1, 3)):
-            raise ValueError(f"`input_shape` must be (height, width, 1 or 3); received input_shape={input_shape!r}.")
+            raise ValueError(
+                f"`input_shape` must be (height, width, 1 or 3); received input_shape={input_shape!r}."
+            )
         input_size = tuple(input_shape)[:2] if input_shape is not None else (size, size)
         kwargs.setdefault("variable_pattern", pattern)
-        short = name[len("hub:"):]
+        short = name[len("hub:") :]
         kwargs.setdefault("name", f"hub_{short}_backbone" if short in HUB_HANDLES else "hub_backbone")
         path = None
         if weights not in (None, "imagenet", "hub"):
@@ -140,9 +262,11 @@ def hub_entry(name: str) -> dict:
         raise ValueError(f"`name` must start with 'hub:'; received name={name!r}.")
     if name in BACKBONES:
         return BACKBONES[name]
-    handle = name[len("hub:"):]
+    handle = name[len("hub:") :]
     if not handle:
-        raise ValueError("`name` must be 'hub:<short name>', 'hub:<URL>' or 'hub:<SavedModel folder>'; received 'hub:'.")
+        raise ValueError(
+            "`name` must be 'hub:<short name>', 'hub:<URL>' or 'hub:<SavedModel folder>'; received 'hub:'."
+        )
     import os
 
     if not handle.startswith(("http://", "https://", "gs://")) and not os.path.exists(handle):
@@ -158,7 +282,11 @@ def hub_entry(name: str) -> dict:
 
 
 def _entry(name, handle, modality, size, features, pattern, preprocessor, keras_hub, keras_app=None):
-    maker = _image_maker(name, handle, size, pattern) if modality == "image" else _text_maker(name, handle, preprocessor)
+    maker = (
+        _image_maker(name, handle, size, pattern)
+        if modality == "image"
+        else _text_maker(name, handle, preprocessor)
+    )
     return {
         "builder": _not_a_base(name),
         "make_backbone": maker,

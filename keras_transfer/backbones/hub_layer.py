@@ -9,6 +9,7 @@ in a ``keras.Variable`` that shares its storage, so ``fit`` updates the module i
 TensorFlow-only: ``tensorflow`` and ``tensorflow_hub`` are imported when a layer is built, never
 when ``keras_transfer.backbones`` is imported.
 """
+
 from __future__ import annotations
 
 import os
@@ -167,7 +168,7 @@ class HubLayer(keras.layers.Layer):
             inputs = fn.structured_input_signature[1]
             name = next(iter(inputs)) if len(inputs) == 1 else None
             return fn, False, name
-        if callable(module) and hasattr(module, "__call__"):
+        if callable(module):
             return module.__call__, _takes_training(module.__call__), None
         if hasattr(module, "serve"):  # Keras 3 model.export()
             return module.serve, False, None

@@ -3,6 +3,7 @@
 Handles are tfhub.dev / Kaggle URLs (cached under ``$TFHUB_CACHE_DIR``) or local SavedModel
 folders. TensorFlow-only: ``tensorflow_hub`` is imported inside `load_module`, never at import.
 """
+
 from __future__ import annotations
 
 import hashlib

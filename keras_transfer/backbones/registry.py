@@ -10,6 +10,7 @@ Each entry holds:
     block_pattern  regex whose first group names a block; layers are cut by position
     block_anchor   "start" (the first match opens a block) or "end" (a match closes a block)
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -73,15 +74,38 @@ BACKBONES: dict[str, dict] = {
     "densenet169": _entry(_APPS.DenseNet169, "densenet", "torch", 1664, 224, _DENSENET),
     "densenet201": _entry(_APPS.DenseNet201, "densenet", "torch", 1920, 224, _DENSENET),
     "nasnet_mobile": _entry(
-        _APPS.NASNetMobile, "nasnet", "tf", 1056, 224, r"^((?:normal|reduction)_concat(?:_reduce)?_\d+)$", "end"
+        _APPS.NASNetMobile,
+        "nasnet",
+        "tf",
+        1056,
+        224,
+        r"^((?:normal|reduction)_concat(?:_reduce)?_\d+)$",
+        "end",
     ),
     "nasnet_large": _entry(
-        _APPS.NASNetLarge, "nasnet", "tf", 4032, 331, r"^((?:normal|reduction)_concat(?:_reduce)?_\d+)$", "end"
+        _APPS.NASNetLarge,
+        "nasnet",
+        "tf",
+        4032,
+        331,
+        r"^((?:normal|reduction)_concat(?:_reduce)?_\d+)$",
+        "end",
     ),
     **{
-        f"efficientnet_b{i}": _entry(getattr(_APPS, f"EfficientNetB{i}"), "efficientnet", "none", feat, size, _EFFNET)
+        f"efficientnet_b{i}": _entry(
+            getattr(_APPS, f"EfficientNetB{i}"), "efficientnet", "none", feat, size, _EFFNET
+        )
         for i, (feat, size) in enumerate(
-            [(1280, 224), (1280, 240), (1408, 260), (1536, 300), (1792, 380), (2048, 456), (2304, 528), (2560, 600)]
+            [
+                (1280, 224),
+                (1280, 240),
+                (1408, 260),
+                (1536, 300),
+                (1792, 380),
+                (2048, 456),
+                (2304, 528),
+                (2560, 600),
+            ]
         )
     },
     **{
@@ -89,12 +113,19 @@ BACKBONES: dict[str, dict] = {
             getattr(_APPS, f"EfficientNetV2{key}"), "efficientnet_v2", "none", feat, size, _EFFNET
         )
         for key, feat, size in [
-            ("B0", 1280, 224), ("B1", 1280, 240), ("B2", 1408, 260), ("B3", 1536, 300),
-            ("S", 1280, 384), ("M", 1280, 480), ("L", 1280, 480),
+            ("B0", 1280, 224),
+            ("B1", 1280, 240),
+            ("B2", 1408, 260),
+            ("B3", 1536, 300),
+            ("S", 1280, 384),
+            ("M", 1280, 480),
+            ("L", 1280, 480),
         ]
     },
     **{
-        f"convnext_{key.lower()}": _entry(getattr(_APPS, f"ConvNeXt{key}"), "convnext", "none", feat, 224, _CONVNEXT)
+        f"convnext_{key.lower()}": _entry(
+            getattr(_APPS, f"ConvNeXt{key}"), "convnext", "none", feat, 224, _CONVNEXT
+        )
         for key, feat in [("Tiny", 768), ("Small", 768), ("Base", 1024), ("Large", 1536), ("XLarge", 2048)]
     },
 }
@@ -115,11 +146,21 @@ def register_backbone(name: str, entry: dict, overwrite: bool = False) -> None:
         True
         >>> del BACKBONES["my_vgg"]
     """
-    required = {"builder", "family", "preprocessing", "num_features", "input_size", "min_size",
-                "block_pattern", "block_anchor"}
+    required = {
+        "builder",
+        "family",
+        "preprocessing",
+        "num_features",
+        "input_size",
+        "min_size",
+        "block_pattern",
+        "block_anchor",
+    }
     missing = required - set(entry)
     if missing:
-        raise ValueError(f"`entry` for {name!r} is missing keys {sorted(missing)}; expected {sorted(required)}.")
+        raise ValueError(
+            f"`entry` for {name!r} is missing keys {sorted(missing)}; expected {sorted(required)}."
+        )
     if name in BACKBONES and not overwrite:
         raise ValueError(f"`name`={name!r} is already registered; pass overwrite=True to replace it.")
     BACKBONES[name] = entry

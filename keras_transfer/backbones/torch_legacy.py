@@ -10,6 +10,7 @@ state dict needs (``collections.OrderedDict``, ``torch._utils._rebuild_tensor_v2
 other global (``os.system``, ``builtins.eval``, ...) raises `pickle.UnpicklingError` before it
 can be called.
 """
+
 from __future__ import annotations
 
 import collections
@@ -80,12 +81,14 @@ class _LazyTensor(_Sealed):
                 raise pickle.UnpicklingError("a tensor view reaches outside its storage")
         item = data.itemsize
         view = np.lib.stride_tricks.as_strided(
-            data[self.offset:], shape=self.size, strides=[s * item for s in self.stride], writeable=False
+            data[self.offset :], shape=self.size, strides=[s * item for s in self.stride], writeable=False
         )
         return np.array(view)  # own, contiguous copy
 
 
-def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
+def _rebuild_tensor_v2(
+    storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None
+):
     return _LazyTensor(storage, storage_offset, size, stride)
 
 
@@ -151,7 +154,9 @@ class RestrictedUnpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(f"unexpected persistent id {pid!r}")
         kind = pid[0].decode("ascii") if isinstance(pid[0], bytes) else pid[0]
         if kind != "storage":
-            raise pickle.UnpicklingError(f"unsupported persistent id type {kind!r}; only 'storage' is allowed")
+            raise pickle.UnpicklingError(
+                f"unsupported persistent id type {kind!r}; only 'storage' is allowed"
+            )
         storage_type, key, _location, numel = pid[1:5]
         view = pid[5] if len(pid) > 5 else None
         if not isinstance(storage_type, _StorageType):
@@ -175,7 +180,7 @@ def _map(obj, fn):
     return obj
 
 
-def load_legacy_state_dict(path: str | os.PathLike) -> "collections.OrderedDict[str, np.ndarray]":
+def load_legacy_state_dict(path: str | os.PathLike) -> collections.OrderedDict[str, np.ndarray]:
     """Load a legacy (non-zip) PyTorch ``state_dict`` file as ``{name: numpy array}``.
 
     Torch is not imported and nothing in the file is executed (see `RestrictedUnpickler`).
@@ -216,7 +221,9 @@ def load_legacy_state_dict(path: str | os.PathLike) -> "collections.OrderedDict[
                 raise ValueError(f"`path`={path!r} is not a legacy PyTorch file (magic number {magic!r}).")
             version = RestrictedUnpickler(f).load()
             if version != PROTOCOL_VERSION:
-                raise ValueError(f"`path`={path!r} has PyTorch protocol version {version!r}; expected {PROTOCOL_VERSION}.")
+                raise ValueError(
+                    f"`path`={path!r} has PyTorch protocol version {version!r}; expected {PROTOCOL_VERSION}."
+                )
             RestrictedUnpickler(f).load()  # sys info: endianness, type sizes
             main = RestrictedUnpickler(f, allow_storages=True)
             result = main.load()
@@ -234,7 +241,9 @@ def load_legacy_state_dict(path: str | os.PathLike) -> "collections.OrderedDict[
                 raise ValueError(f"`path`={path!r} is truncated inside storage {key!r}.")
             (count,) = struct.unpack("<q", raw)
             if count != storage.numel:
-                raise ValueError(f"`path`={path!r}: storage {key!r} holds {count} elements, expected {storage.numel}.")
+                raise ValueError(
+                    f"`path`={path!r}: storage {key!r} holds {count} elements, expected {storage.numel}."
+                )
             nbytes = count * storage.dtype.itemsize
             buf = f.read(nbytes)
             if len(buf) != nbytes:

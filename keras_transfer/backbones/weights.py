@@ -1,4 +1,5 @@
 """Resolve, validate and load backbone weights, with errors that say how to fix things offline."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The learning-rate annealing of the DANN paper as a Keras LearningRateSchedule."""
+
 from __future__ import annotations
 
 import keras
@@ -39,9 +40,7 @@ class DANNLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         beta: float = 0.75,
     ):
         if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-            raise ValueError(
-                f"`total_steps` must be a positive int; received total_steps={total_steps!r}."
-            )
+            raise ValueError(f"`total_steps` must be a positive int; received total_steps={total_steps!r}.")
         if not initial_learning_rate > 0:
             raise ValueError(
                 "`initial_learning_rate` must be > 0; received "

@@ -1,4 +1,5 @@
 """`GradualUnfreezing` callback: re-applies a policy each epoch, recompiling when the set changes."""
+
 from __future__ import annotations
 
 import keras
@@ -38,7 +39,9 @@ class GradualUnfreezing(keras.callbacks.Callback):
         from keras_transfer.policies.trainability_policy import TrainabilityPolicy
 
         if not isinstance(policy, TrainabilityPolicy):
-            raise TypeError(f"`policy` must be a keras_transfer.policies policy; received {type(policy).__name__}.")
+            raise TypeError(
+                f"`policy` must be a keras_transfer.policies policy; received {type(policy).__name__}."
+            )
         self.policy = policy
         self.start_epoch = int(start_epoch)
         self.verbose = verbose

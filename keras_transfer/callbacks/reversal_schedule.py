@@ -1,4 +1,5 @@
 """The gradient-reversal weight as a function of the training step, computed in the graph."""
+
 from __future__ import annotations
 
 import math
@@ -98,7 +99,7 @@ class ReversalSchedule:
         }
 
     @classmethod
-    def from_config(cls, config: dict) -> "ReversalSchedule":
+    def from_config(cls, config: dict) -> ReversalSchedule:
         return cls(**config)
 
     def __repr__(self) -> str:

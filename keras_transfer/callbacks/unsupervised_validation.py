@@ -1,4 +1,5 @@
 """A callback that logs label-free model-selection scores on the target domain each epoch."""
+
 from __future__ import annotations
 
 import keras

@@ -16,6 +16,7 @@ Example:
     >>> pair["source"][0].shape == pair["target"][0].shape == (20, 28, 28, 3)
     True
 """
+
 from keras_transfer.datasets.digits import load_digits_images
 from keras_transfer.datasets.domain_pair import load_domain_pair
 from keras_transfer.datasets.download import download_with_checksum

@@ -1,8 +1,9 @@
 """Argument checks and small array helpers shared by the dataset loaders (private)."""
+
 from __future__ import annotations
 
 import numbers
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -13,9 +14,7 @@ def check_choice(value, choices: Sequence[str], argument: str) -> str:
     """Return ``value`` if it is one of ``choices``; otherwise raise a ValueError naming ``argument``."""
     if not isinstance(value, str) or value not in choices:
         hint = suggest(value, choices) if isinstance(value, str) else ""
-        raise ValueError(
-            f"`{argument}` must be one of {list(choices)}; received {argument}={value!r}.{hint}"
-        )
+        raise ValueError(f"`{argument}` must be one of {list(choices)}; received {argument}={value!r}.{hint}")
     return value
 
 

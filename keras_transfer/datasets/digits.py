@@ -1,4 +1,5 @@
 """scikit-learn's handwritten digits (UCI optdigits test set, 1,797 images of 8x8) as uint8 images."""
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """A labelled source domain and its MNIST-M-style target, ready for domain adaptation."""
+
 from __future__ import annotations
 
 import numpy as np

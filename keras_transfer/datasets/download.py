@@ -1,4 +1,5 @@
 """Download a public file once, check its sha256, and fail clearly when offline."""
+
 from __future__ import annotations
 
 import os

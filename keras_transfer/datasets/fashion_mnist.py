@@ -9,6 +9,7 @@
    (``keras_transfer/datasets/_data/fashion_mnist_subset.npz``, made by
    ``data/make_fashion_mnist_subset.py``; see ``data/README.md``).
 """
+
 from __future__ import annotations
 
 import functools
@@ -96,7 +97,7 @@ def read_idx(path) -> np.ndarray:
     if data[:3] != b"\x00\x00\x08":
         raise ValueError(f"{path} is not an IDX file of unsigned bytes (magic {data[:4].hex()}).")
     ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 

@@ -1,4 +1,5 @@
 """Load a folder laid out as one sub-folder per class into numpy arrays."""
+
 from __future__ import annotations
 
 from pathlib import Path

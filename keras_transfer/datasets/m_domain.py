@@ -4,9 +4,10 @@ Each output pixel is ``|photo_crop - image|`` per colour channel, where ``photo_
 random crop, of the image's size, of one of the background photos. Colour, texture and contrast
 change while the shape (and so the label) stays: a standard domain-shift target.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -5,10 +5,11 @@ Creative Commons Attribution 2.0, photos by danielbuechele and vultilion on Flic
 ``sklearn/datasets/images/README.txt``). ``grace_hopper.jpg`` comes with matplotlib's sample data
 (``matplotlib.cbook.get_sample_data``). Nothing is downloaded.
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -16,7 +17,7 @@ SAMPLE_PHOTOS = ("china.jpg", "flower.jpg", "grace_hopper.jpg")
 DEFAULT_PHOTOS = ("china.jpg", "flower.jpg")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_named(name: str) -> np.ndarray:
     if name in ("china.jpg", "flower.jpg"):
         from sklearn.datasets import load_sample_image

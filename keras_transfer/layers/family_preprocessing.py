@@ -1,4 +1,5 @@
 """Each Keras Applications family's `preprocess_input`, as a layer that lives inside the model."""
+
 from __future__ import annotations
 
 import keras
@@ -41,9 +42,7 @@ class FamilyPreprocessing(keras.layers.Layer):
     def __init__(self, mode: str = "none", **kwargs):
         super().__init__(**kwargs)
         if mode not in _MODES:
-            raise ValueError(
-                f"`mode` must be one of {sorted(_MODES)}; received mode={mode!r}."
-            )
+            raise ValueError(f"`mode` must be one of {sorted(_MODES)}; received mode={mode!r}.")
         self.mode = mode
         self._flip, self._scale, self._offset, self._divisor = _MODES[mode]
 

@@ -1,4 +1,5 @@
 """Gradient reversal: identity on the way forward, gradient times -scale on the way back."""
+
 from __future__ import annotations
 
 import math
@@ -45,8 +46,10 @@ class GradientReversal(keras.layers.Layer):
         if isinstance(scale, dict):  # from a config
             scale = keras.saving.deserialize_keras_object(scale)
         if not isinstance(scale, ReversalSchedule):
-            if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (
-                math.isfinite(scale) and scale >= 0
+            if (
+                isinstance(scale, bool)
+                or not isinstance(scale, (int, float))
+                or not (math.isfinite(scale) and scale >= 0)
             ):
                 raise ValueError(
                     "`scale` must be a finite float >= 0 or a keras_transfer.callbacks."
@@ -81,9 +84,7 @@ class GradientReversal(keras.layers.Layer):
     def set_total_steps(self, total_steps: int) -> None:
         """Set the planned number of training steps used by the schedule (no-op for a float)."""
         if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-            raise ValueError(
-                f"`total_steps` must be a positive int; received total_steps={total_steps!r}."
-            )
+            raise ValueError(f"`total_steps` must be a positive int; received total_steps={total_steps!r}.")
         if self.schedule is not None:
             self.scale = ReversalSchedule(**{**self.schedule.get_config(), "total_steps": total_steps})
             self.total_steps.assign(float(total_steps))

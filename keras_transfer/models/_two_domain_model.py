@@ -5,6 +5,7 @@ Subclasses define ``_domain_outputs(source, target, features, num_source, traini
 outputs of a two-domain call), ``_adaptation_term(y_pred)`` (an unweighted loss), ``_adaptation_weight``,
 ``_track_adaptation(y_pred, term)`` (their own metrics) and optionally ``_plan(planned_steps)``.
 """
+
 from __future__ import annotations
 
 import keras
@@ -28,7 +29,9 @@ class TwoDomainModel(keras.Model):
                 raise ValueError(
                     f"`label_head` as num_classes must be >= 2; received label_head={label_head}."
                 )
-            label_head = keras.layers.Dense(int(label_head), activation="softmax", dtype="float32", name="label_head")
+            label_head = keras.layers.Dense(
+                int(label_head), activation="softmax", dtype="float32", name="label_head"
+            )
         self.label_head = td.resolve_layer(label_head, "label_head")
         self.label_loss_fn = keras.losses.SparseCategoricalCrossentropy(name="label_loss")
         self.label_accuracy = keras.metrics.SparseCategoricalAccuracy(name="label_accuracy")
@@ -48,7 +51,9 @@ class TwoDomainModel(keras.Model):
     def _task_losses(self, y, y_pred, sample_weight):
         td.check_labels_structure(y)
         if y is None:
-            raise ValueError(f"`y` (the source labels) is required to compute the {type(self).__name__} loss.")
+            raise ValueError(
+                f"`y` (the source labels) is required to compute the {type(self).__name__} loss."
+            )
         if not isinstance(y_pred, dict):
             return self.label_loss_fn(y, y_pred, sample_weight), None
         return self.label_loss_fn(y, y_pred["label"], sample_weight), self._adaptation_term(y_pred)
@@ -80,8 +85,7 @@ class TwoDomainModel(keras.Model):
             kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; avoids Keras' warning
             if y is not None:
                 raise ValueError(
-                    "`y` must be None when `x` is a tf.data.Dataset (the dataset yields the "
-                    "source labels)."
+                    "`y` must be None when `x` is a tf.data.Dataset (the dataset yields the source labels)."
                 )
             planned = td.check_dataset(x, epochs, steps_per_epoch)
         else:

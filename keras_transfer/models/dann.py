@@ -1,4 +1,5 @@
 """Domain-adversarial neural network (DANN), trained with plain ``fit``."""
+
 from __future__ import annotations
 
 import keras

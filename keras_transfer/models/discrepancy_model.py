@@ -1,8 +1,8 @@
 """Deep CORAL / DAN-style adaptation: source classification + weight * feature discrepancy."""
+
 from __future__ import annotations
 
 import keras
-from keras import ops
 
 from keras_transfer.adaptation import _two_domain as td
 from keras_transfer.adaptation.coral import CORALLoss

@@ -1,4 +1,5 @@
 """`TransferClassifier`: backbone + dropout + softmax head, governed by a trainability policy."""
+
 from __future__ import annotations
 
 import keras
@@ -43,8 +44,9 @@ class TransferClassifier(keras.Model):
         ['head', 'fine_tune']
     """
 
-    def __init__(self, backbone, num_classes: int, policy=None, dropout: float = 0.2,
-                 policy_epoch: int = 0, **kwargs):
+    def __init__(
+        self, backbone, num_classes: int, policy=None, dropout: float = 0.2, policy_epoch: int = 0, **kwargs
+    ):
         super().__init__(**kwargs)
         if isinstance(backbone, str):
             from keras_transfer.backbones import get_backbone
@@ -58,7 +60,9 @@ class TransferClassifier(keras.Model):
                 f"received {type(backbone).__name__}."
             )
         if getattr(backbone, "pooling", "avg") is None:
-            raise ValueError("`backbone` must pool its features (pooling='avg' or 'max'); received pooling=None.")
+            raise ValueError(
+                "`backbone` must pool its features (pooling='avg' or 'max'); received pooling=None."
+            )
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"`num_classes` must be an int >= 2; received num_classes={num_classes!r}.")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
@@ -71,7 +75,9 @@ class TransferClassifier(keras.Model):
         self.classifier = keras.layers.Dense(num_classes, activation="softmax", name="head_classifier")
         self.classifier.build((None, backbone.num_features))
         self.policy = None
-        self.set_policy(_policy_arg(policy if policy is not None else FreezeAll(), "policy"), self.policy_epoch)
+        self.set_policy(
+            _policy_arg(policy if policy is not None else FreezeAll(), "policy"), self.policy_epoch
+        )
 
     def set_policy(self, policy, epoch: int = 0):
         """Apply ``policy`` (and record it); recompile afterwards if the model was compiled."""
@@ -95,7 +101,9 @@ class TransferClassifier(keras.Model):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_classes)
 
-    def compile(self, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=("accuracy",), **kwargs):
+    def compile(
+        self, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=("accuracy",), **kwargs
+    ):
         """Compile with sensible defaults; the optimizer goes through ``policy.make_optimizer``."""
         optimizer = self.policy.make_optimizer(self, optimizer)
         metrics = list(metrics) if isinstance(metrics, tuple) else metrics
@@ -106,8 +114,19 @@ class TransferClassifier(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
-    def fine_tune(self, x, y=None, *, head_epochs: int = 1, epochs: int = 1, head_learning_rate: float = 1e-3,
-                  learning_rate: float = 1e-5, optimizer="adam", callbacks=None, **fit_kwargs):
+    def fine_tune(
+        self,
+        x,
+        y=None,
+        *,
+        head_epochs: int = 1,
+        epochs: int = 1,
+        head_learning_rate: float = 1e-3,
+        learning_rate: float = 1e-5,
+        optimizer="adam",
+        callbacks=None,
+        **fit_kwargs,
+    ):
         """Two phases (Keras transfer-learning guide): train the head, then fine-tune per policy.
 
         Phase ``"head"``: the backbone is frozen (`FreezeAll`, BN in inference mode) and the head
@@ -146,7 +165,9 @@ class TransferClassifier(keras.Model):
                 from keras_transfer.callbacks.gradual_unfreezing import GradualUnfreezing as Schedule
 
                 extra.append(Schedule(policy, start_epoch=head_epochs))
-            h = self.fit(x, y, initial_epoch=head_epochs, epochs=head_epochs + epochs, callbacks=extra, **fit_kwargs)
+            h = self.fit(
+                x, y, initial_epoch=head_epochs, epochs=head_epochs + epochs, callbacks=extra, **fit_kwargs
+            )
             histories.append(("fine_tune", h))
         return _merge(histories, self)
 

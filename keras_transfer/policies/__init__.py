@@ -7,6 +7,7 @@ Example:
     >>> bb.base.get_layer("conv5_block3_1_conv").trainable, bb.base.get_layer("conv2_block1_1_conv").trainable
     (True, False)
 """
+
 from keras_transfer.policies.batch_norm import recalibrate_batch_norm
 from keras_transfer.policies.discriminative_lr import DiscriminativeLR
 from keras_transfer.policies.freeze_all import FreezeAll

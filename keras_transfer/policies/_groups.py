@@ -1,4 +1,5 @@
 """Helpers shared by the policies: find the backbone in a model and walk its block groups."""
+
 from __future__ import annotations
 
 import keras

@@ -8,6 +8,7 @@ Such a model can score well in training mode and predict a single class in infer
 `recalibrate_batch_norm` replaces each trainable BN layer's moving statistics with their average
 over a pass through the data (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", 2021, section 3).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -29,7 +30,7 @@ def _batches(x, batch_size: int):
         if len(x) == 0:
             raise ValueError("`x` must hold at least one image; received an empty array.")
         for start in range(0, len(x), batch_size):
-            yield x[start:start + batch_size]
+            yield x[start : start + batch_size]
         return
     for batch in x:  # tf.data.Dataset, a generator or a list of batches; (x, y[, w]) tuples allowed
         yield batch[0] if isinstance(batch, (tuple, list)) else batch
@@ -81,10 +82,15 @@ def recalibrate_batch_norm(
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"`batch_size` must be a positive integer; received batch_size={batch_size!r}.")
     if max_batches is not None and (not isinstance(max_batches, (int, np.integer)) or max_batches < 1):
-        raise ValueError(f"`max_batches` must be a positive integer or None; received max_batches={max_batches!r}.")
+        raise ValueError(
+            f"`max_batches` must be a positive integer or None; received max_batches={max_batches!r}."
+        )
     layers = list(_walk(model))
-    norms = [layer for layer in layers
-             if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable and not layer.renorm]
+    norms = [
+        layer
+        for layer in layers
+        if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable and not layer.renorm
+    ]
     if not norms:
         raise ValueError(
             f"`model` {model.name!r} has no trainable BatchNormalization layer to recalibrate "

@@ -1,4 +1,5 @@
 """`DiscriminativeLR`: layer-wise learning-rate decay over block groups."""
+
 from __future__ import annotations
 
 import math
@@ -40,8 +41,14 @@ class DiscriminativeLR(TrainabilityPolicy):
         (1.0, 1.0, 0.5, 0.25)
     """
 
-    def __init__(self, base_lr: float = 1e-3, decay: float = 0.5, multipliers: dict | None = None,
-                 base_policy: TrainabilityPolicy | dict | None = None, bn: str | None = None):
+    def __init__(
+        self,
+        base_lr: float = 1e-3,
+        decay: float = 0.5,
+        multipliers: dict | None = None,
+        base_policy: TrainabilityPolicy | dict | None = None,
+        bn: str | None = None,
+    ):
         base_policy = _policy_arg(base_policy)
         if not _positive(base_lr):
             raise ValueError(f"`base_lr` must be a positive number; received base_lr={base_lr!r}.")
@@ -76,7 +83,7 @@ class DiscriminativeLR(TrainabilityPolicy):
         for group in order:
             if group != TOP:
                 depth += 1
-            out[group] = self.decay ** depth
+            out[group] = self.decay**depth
         valid = [HEAD, *backbone.block_groups]
         for group, value in self.multipliers.items():
             if group not in valid:
@@ -122,7 +129,9 @@ class DiscriminativeLR(TrainabilityPolicy):
 
 
 def _positive(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    )
 
 
 def _policy_arg(policy, argument: str = "base_policy"):

@@ -1,4 +1,5 @@
 """`FreezeAll`: feature extraction (backbone frozen, head trains)."""
+
 from __future__ import annotations
 
 from keras_transfer.api_export import export

@@ -1,4 +1,5 @@
 """`GradualUnfreezing`: ULMFiT-style schedule, one more block group every k epochs."""
+
 from __future__ import annotations
 
 from keras_transfer.api_export import export
@@ -34,15 +35,25 @@ class GradualUnfreezing(TrainabilityPolicy):
         [0, 0, 1, 1, 2]
     """
 
-    def __init__(self, every: int = 1, at_epochs: list[int] | None = None, start_blocks: int = 0,
-                 max_blocks: int | None = None, bn: str = "frozen"):
+    def __init__(
+        self,
+        every: int = 1,
+        at_epochs: list[int] | None = None,
+        start_blocks: int = 0,
+        max_blocks: int | None = None,
+        bn: str = "frozen",
+    ):
         super().__init__(bn=bn)
         for arg, value in (("every", every), ("start_blocks", start_blocks)):
             if isinstance(value, bool) or not isinstance(value, int) or value < (1 if arg == "every" else 0):
-                raise ValueError(f"`{arg}` must be an int >= {1 if arg == 'every' else 0}; received {arg}={value!r}.")
+                raise ValueError(
+                    f"`{arg}` must be an int >= {1 if arg == 'every' else 0}; received {arg}={value!r}."
+                )
         if at_epochs is not None:
             if not all(isinstance(e, int) and e >= 0 for e in at_epochs):
-                raise ValueError(f"`at_epochs` must be a list of epoch numbers >= 0; received at_epochs={at_epochs!r}.")
+                raise ValueError(
+                    f"`at_epochs` must be a list of epoch numbers >= 0; received at_epochs={at_epochs!r}."
+                )
             at_epochs = sorted(int(e) for e in at_epochs)
         if max_blocks is not None and (not isinstance(max_blocks, int) or max_blocks < start_blocks):
             raise ValueError(
@@ -65,7 +76,9 @@ class GradualUnfreezing(TrainabilityPolicy):
         return min(n, limit)
 
     def trainable_groups(self, backbone, epoch: int = 0) -> list[str]:
-        return top_groups(backbone, self.num_blocks_at(epoch, backbone), allow_stem=True, argument="start_blocks")
+        return top_groups(
+            backbone, self.num_blocks_at(epoch, backbone), allow_stem=True, argument="start_blocks"
+        )
 
     def callback(self, start_epoch: int = 0, verbose: int = 0):
         """The Keras callback that drives this schedule during ``fit``."""

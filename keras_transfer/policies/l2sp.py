@@ -1,4 +1,5 @@
 """`L2SP`: penalise the distance to the pretrained weights (Li, Grandvalet & Davoine, ICML 2018)."""
+
 from __future__ import annotations
 
 import keras
@@ -52,8 +53,13 @@ class L2SP(TrainabilityPolicy):
         0.0
     """
 
-    def __init__(self, alpha: float = 0.01, beta: float = 0.01,
-                 base_policy: TrainabilityPolicy | dict | None = None, bn: str | None = None):
+    def __init__(
+        self,
+        alpha: float = 0.01,
+        beta: float = 0.01,
+        base_policy: TrainabilityPolicy | dict | None = None,
+        bn: str | None = None,
+    ):
         for arg, value in (("alpha", alpha), ("beta", beta)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"`{arg}` must be a number >= 0; received {arg}={value!r}.")
@@ -79,7 +85,7 @@ class L2SP(TrainabilityPolicy):
     def anchors_for(self, variables) -> list:
         """The anchor (pretrained copy) of each variable, created on first use."""
         out = []
-        for i, v in enumerate(variables):
+        for v in variables:
             if id(v) not in self._anchors:
                 self._anchors[id(v)] = keras.Variable(
                     ops.convert_to_tensor(v), trainable=False, name=f"l2sp_anchor_{len(self._anchors)}"

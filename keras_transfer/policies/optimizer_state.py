@@ -1,4 +1,5 @@
 """Recompile a model after its trainable set changed, carrying the optimizer state over."""
+
 from __future__ import annotations
 
 import keras

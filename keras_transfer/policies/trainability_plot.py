@@ -1,4 +1,5 @@
 """`plot_trainability(model)`: a bar per block group, coloured by what trains."""
+
 from __future__ import annotations
 
 from keras_transfer.policies.trainability_table import trainability_table

@@ -1,4 +1,5 @@
 """`TrainabilityPolicy`: the base of every policy (which groups learn, how fast, BN mode)."""
+
 from __future__ import annotations
 
 import keras
@@ -115,7 +116,9 @@ def set_trainable(model, backbone, groups, bn: str) -> dict:
     backbone_ids = {id(v) for v in backbone.weights}
     eligible = {
         "backbone": [v for v in backbone.trainable_weights],
-        "head": [v for v in model.trainable_weights if id(v) not in backbone_ids] if model is not backbone else [],
+        "head": [v for v in model.trainable_weights if id(v) not in backbone_ids]
+        if model is not backbone
+        else [],
     }
     for group in backbone.block_groups:
         train = group in groups

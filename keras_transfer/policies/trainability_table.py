@@ -1,4 +1,5 @@
 """The table behind ``policy.summary(model)`` and ``plot_trainability(model)``."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,13 +21,27 @@ def trainability_table(model, policy=None) -> list[dict]:
     for group in backbone.block_groups:
         items = backbone.group_layers(group)
         weights = group_weights(backbone, group)
-        bns = [sub for layer in items if hasattr(layer, "_flatten_layers")
-               for sub in layer._flatten_layers(include_self=True) if is_batch_norm(sub)]
+        bns = [
+            sub
+            for layer in items
+            if hasattr(layer, "_flatten_layers")
+            for sub in layer._flatten_layers(include_self=True)
+            if is_batch_norm(sub)
+        ]
         rows.append(_row(group, len(items), weights, trainable, mults, bns, model))
     backbone_ids = {id(v) for v in backbone.weights}
     head = [v for v in model.weights if id(v) not in backbone_ids and v.trainable]
-    head_layers = [l for l in model._flatten_layers(include_self=False) if l is not backbone and l.weights
-                   and not any(l is s for s in backbone._flatten_layers(include_self=False))] if model is not backbone else []
+    head_layers = (
+        [
+            layer
+            for layer in model._flatten_layers(include_self=False)
+            if layer is not backbone
+            and layer.weights
+            and not any(layer is s for s in backbone._flatten_layers(include_self=False))
+        ]
+        if model is not backbone
+        else []
+    )
     if model is not backbone:
         rows.append(_row(HEAD, len(head_layers), head, trainable, mults, [], model))
     return rows

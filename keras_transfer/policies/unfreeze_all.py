@@ -1,4 +1,5 @@
 """`UnfreezeAll`: full fine-tuning."""
+
 from __future__ import annotations
 
 from keras_transfer.api_export import export

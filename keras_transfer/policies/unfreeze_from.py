@@ -1,4 +1,5 @@
 """`UnfreezeFrom`: train from a named block (or the block holding a named layer) upwards."""
+
 from __future__ import annotations
 
 from keras_transfer.api_export import export
@@ -43,7 +44,7 @@ class UnfreezeFrom(TrainabilityPolicy):
                 f"{groups}) or one of its layer names; received name={self.name!r}."
                 + suggest(self.name, groups)
             )
-        return groups[groups.index(group):]
+        return groups[groups.index(group) :]
 
     def get_config(self):
         return {**super().get_config(), "name": self.name}

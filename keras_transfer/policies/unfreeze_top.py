@@ -1,4 +1,5 @@
 """`UnfreezeTop`: the top N named blocks (and the ``'top'`` layers after them) train."""
+
 from __future__ import annotations
 
 from keras_transfer.api_export import export
@@ -51,7 +52,7 @@ def top_groups(backbone, num_blocks: int, allow_stem: bool, argument: str = "num
             f"{getattr(backbone, 'name', '')!r}: {blocks[0]}..{blocks[-1] if blocks else ''}); "
             f"received {argument}={num_blocks}. Use UnfreezeAll() to train the stem as well."
         )
-    chosen = blocks[len(blocks) - min(num_blocks, len(blocks)):]
+    chosen = blocks[len(blocks) - min(num_blocks, len(blocks)) :]
     if num_blocks > len(blocks):
         chosen = [STEM, *chosen]
     if TOP in backbone.block_groups:

@@ -5,6 +5,7 @@ Example:
     >>> FeatureExtractor(backbone="mobilenet_v3_small", weights=None).get_params()["pooling"]
     'avg'
 """
+
 from keras_transfer.sklearn._cache import clear_feature_cache, feature_cache_info, set_feature_cache_size
 from keras_transfer.sklearn.domain_adaptation_classifier import DomainAdaptationClassifier
 from keras_transfer.sklearn.feature_extractor import FeatureExtractor

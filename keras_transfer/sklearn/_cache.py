@@ -5,6 +5,7 @@ each clone. Both caches here live in the module (one per process), are keyed by 
 (backbone configuration + a fingerprint of its weights, and a hash of the pixels) and are bounded.
 An optional disk directory (``cache=<dir>`` or a ``joblib.Memory``) adds a persistent layer.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -4,6 +4,7 @@ Accepted: an array (N, H, W), (N, H, W, C) with C in {1, 3}, or (N, H*W) / (N, 3
 flattened square images (``load_digits().data``, Fashion-MNIST rows); a list of equally sized
 arrays; a list of image file paths; or the path of a folder (all images below it, sorted).
 """
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,12 @@ def is_path_input(X) -> bool:
         return True
     if isinstance(X, (list, tuple)) and len(X) and all(isinstance(x, (str, os.PathLike)) for x in X):
         return True
-    return isinstance(X, np.ndarray) and X.dtype.kind in "UO" and X.ndim == 1 and len(X) > 0 and all(
-        isinstance(x, (str, os.PathLike)) for x in X
+    return (
+        isinstance(X, np.ndarray)
+        and X.dtype.kind in "UO"
+        and X.ndim == 1
+        and len(X) > 0
+        and all(isinstance(x, (str, os.PathLike)) for x in X)
     )
 
 
@@ -32,9 +37,7 @@ def list_image_files(folder: str) -> list[str]:
     for root, _, files in os.walk(folder):
         found += [os.path.join(root, f) for f in files if f.lower().endswith(IMAGE_EXTENSIONS)]
     if not found:
-        raise ValueError(
-            f"`X`={folder!r} is a folder without image files ({', '.join(IMAGE_EXTENSIONS)})."
-        )
+        raise ValueError(f"`X`={folder!r} is a folder without image files ({', '.join(IMAGE_EXTENSIONS)}).")
     return sorted(found)
 
 

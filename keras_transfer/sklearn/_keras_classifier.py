@@ -1,4 +1,5 @@
 """Shared plumbing of the scikit-learn classifiers that train a Keras model on images."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,8 +36,11 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
 
             from sklearn.exceptions import DataConversionWarning
 
-            warnings.warn("A column-vector y was passed when a 1d array was expected; it was ravelled.",
-                          DataConversionWarning, stacklevel=3)
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it was ravelled.",
+                DataConversionWarning,
+                stacklevel=3,
+            )
             y = y.ravel()
         check_classification_targets(y)
         return y
@@ -67,7 +71,10 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
         images = self._images(X, reset=False, size=self.input_size_)
         fn = predict_function(self.model_)
         bs = int(self.batch_size)
-        out = [np.asarray(fn(np.asarray(images[i:i + bs], dtype=np.float32))) for i in range(0, len(images), bs)]
+        out = [
+            np.asarray(fn(np.asarray(images[i : i + bs], dtype=np.float32)))
+            for i in range(0, len(images), bs)
+        ]
         return np.concatenate(out).astype(np.float64)
 
     def predict(self, X) -> np.ndarray:
@@ -96,10 +103,18 @@ def check_common(est) -> None:
     """Validate the arguments every image classifier shares (raised in ``fit``)."""
     for name in ("epochs", "batch_size"):
         value = getattr(est, name)
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (1 if name == "batch_size" else 0):
-            raise ValueError(f"`{name}` must be an int >= {1 if name == 'batch_size' else 0}; received {name}={value!r}.")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < (1 if name == "batch_size" else 0)
+        ):
+            raise ValueError(
+                f"`{name}` must be an int >= {1 if name == 'batch_size' else 0}; received {name}={value!r}."
+            )
     if not (isinstance(est.learning_rate, (int, float)) and est.learning_rate > 0):
-        raise ValueError(f"`learning_rate` must be a positive number; received learning_rate={est.learning_rate!r}.")
+        raise ValueError(
+            f"`learning_rate` must be a positive number; received learning_rate={est.learning_rate!r}."
+        )
     if est.verbose not in (0, 1, 2):
         raise ValueError(f"`verbose` must be 0, 1 or 2; received verbose={est.verbose!r}.")
 

@@ -1,4 +1,5 @@
 """`DomainAdaptationClassifier`: DANN / Deep CORAL / MMD adaptation behind ``fit(X, y, X_target=...)``."""
+
 from __future__ import annotations
 
 import os
@@ -99,9 +100,15 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         if self.method not in METHODS:
             from keras_transfer.utils import suggest
 
-            raise ValueError(f"`method` must be one of {METHODS}; received method={self.method!r}."
-                             + suggest(str(self.method), METHODS))
-        if isinstance(self.bottleneck, bool) or not isinstance(self.bottleneck, (int, np.integer)) or self.bottleneck < 1:
+            raise ValueError(
+                f"`method` must be one of {METHODS}; received method={self.method!r}."
+                + suggest(str(self.method), METHODS)
+            )
+        if (
+            isinstance(self.bottleneck, bool)
+            or not isinstance(self.bottleneck, (int, np.integer))
+            or self.bottleneck < 1
+        ):
             raise ValueError(f"`bottleneck` must be a positive int; received bottleneck={self.bottleneck!r}.")
         if self.adaptation_weight is not None and not (
             isinstance(self.adaptation_weight, (int, float)) and self.adaptation_weight >= 0
@@ -134,10 +141,16 @@ class DomainAdaptationClassifier(KerasImageClassifier):
             self.model_ = DANN(features, label_head=len(self.classes_), scale=self.adaptation_weight)
         else:
             weight = 1.0 if self.adaptation_weight is None else float(self.adaptation_weight)
-            self.model_ = DiscrepancyModel(features, len(self.classes_), discrepancy=self.method, weight=weight)
+            self.model_ = DiscrepancyModel(
+                features, len(self.classes_), discrepancy=self.method, weight=weight
+            )
         self.model_.compile(optimizer=keras.optimizers.Adam(self.learning_rate))
         history = self.model_.fit(
-            x=(source, target), y=codes, epochs=int(self.epochs), batch_size=int(self.batch_size), verbose=self.verbose
+            x=(source, target),
+            y=codes,
+            epochs=int(self.epochs),
+            batch_size=int(self.batch_size),
+            verbose=self.verbose,
         )
         self.history_ = dict(history.history)
         return self

@@ -1,4 +1,5 @@
 """`FeatureExtractor`: a frozen pretrained backbone as a scikit-learn transformer."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +14,7 @@ from keras_transfer.sklearn import _cache
 from keras_transfer.sklearn._images import is_path_input, to_images
 
 _PROGRESS_MIN_BATCHES = 10  # verbose=1 shows a progress bar only for runs longer than this
-_PREDICT_FNS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_PREDICT_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class FeatureExtractor(TransformerMixin, BaseEstimator):
@@ -109,7 +110,11 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     def _check_params(self) -> None:
         if self.pooling not in ("avg", "max"):
             raise ValueError(f"`pooling` must be 'avg' or 'max'; received pooling={self.pooling!r}.")
-        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, (int, np.integer)) or self.batch_size < 1:
+        if (
+            isinstance(self.batch_size, bool)
+            or not isinstance(self.batch_size, (int, np.integer))
+            or self.batch_size < 1
+        ):
             raise ValueError(f"`batch_size` must be a positive int; received batch_size={self.batch_size!r}.")
         if self.verbose not in (0, 1, 2):
             raise ValueError(f"`verbose` must be 0, 1 or 2; received verbose={self.verbose!r}.")
@@ -136,13 +141,19 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         from keras_transfer.backbones import get_backbone
 
         shape = None if self.input_shape is None else tuple(int(s) for s in self.input_shape)
-        weights = None if self.weights is None else (self.weights if self.weights == "imagenet" else os.fspath(self.weights))
+        weights = (
+            None
+            if self.weights is None
+            else (self.weights if self.weights == "imagenet" else os.fspath(self.weights))
+        )
         key = (self.backbone, weights, shape, self.pooling)
         if weights not in (None, "imagenet") and os.path.exists(weights):
             key += (os.path.getmtime(weights),)  # a rewritten weights file is a new backbone
 
         def build():
-            return get_backbone(self.backbone, input_shape=shape, weights=weights, pooling=self.pooling, trainable=False)
+            return get_backbone(
+                self.backbone, input_shape=shape, weights=weights, pooling=self.pooling, trainable=False
+            )
 
         self.backbone_, self.weights_fingerprint_ = _cache.get_backbone_cached(key, build)
 
@@ -180,8 +191,13 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         key = None
         if use_cache:
             digest = hashlib.blake2b(digest_size=20)
-            for part in (self.backbone, self.pooling, str(tuple(self.backbone_.input_size)),
-                         self.weights_fingerprint_, _cache.array_hash(images)):
+            for part in (
+                self.backbone,
+                self.pooling,
+                str(tuple(self.backbone_.input_size)),
+                self.weights_fingerprint_,
+                _cache.array_hash(images),
+            ):
                 digest.update(str(part).encode())
             key = digest.hexdigest()
             cached = _cache.get_features(key, directory)
@@ -206,11 +222,11 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         pad_last = steps > 1 and keras.backend.backend() == "jax"
         out = np.empty((n, self.backbone_.num_features), dtype=np.float32)
         for start in range(0, n, bs):
-            batch = np.asarray(images[start:start + bs], dtype=np.float32)
+            batch = np.asarray(images[start : start + bs], dtype=np.float32)
             size = len(batch)
             if pad_last and size < bs:
                 batch = np.concatenate([batch, np.zeros((bs - size, *batch.shape[1:]), np.float32)])
-            out[start:start + size] = np.asarray(fn(batch))[:size]
+            out[start : start + size] = np.asarray(fn(batch))[:size]
             if bar is not None:
                 bar.update(min(start + bs, n))
         return out
@@ -218,7 +234,11 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Output column names ``"<backbone>_<i>"`` (so ``set_output(transform="pandas")`` works)."""
         self._ensure_backbone()
-        if input_features is not None and hasattr(self, "n_features_in_") and len(input_features) != self.n_features_in_:
+        if (
+            input_features is not None
+            and hasattr(self, "n_features_in_")
+            and len(input_features) != self.n_features_in_
+        ):
             raise ValueError(
                 f"`input_features` must have n_features_in_={self.n_features_in_} names; "
                 f"received {len(input_features)}."
@@ -266,9 +286,13 @@ def predict_function(model):
             m = ref()
             if not m.built:  # stateless_call needs the variables to exist
                 m(x[:1], training=False)
-            return jitted([v.value for v in m.trainable_variables], [v.value for v in m.non_trainable_variables], x)
+            return jitted(
+                [v.value for v in m.trainable_variables], [v.value for v in m.non_trainable_variables], x
+            )
     else:
+
         def fn(x):
             return keras.ops.convert_to_numpy(ref()(x, training=False))
+
     _PREDICT_FNS[model] = fn
     return fn

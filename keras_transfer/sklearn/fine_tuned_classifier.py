@@ -1,4 +1,5 @@
 """`FineTunedClassifier`: fine-tune a pretrained backbone under a trainability policy, sklearn-style."""
+
 from __future__ import annotations
 
 import copy
@@ -83,7 +84,11 @@ class FineTunedClassifier(KerasImageClassifier):
         """Fine-tune on images ``X`` with labels ``y`` (any type); returns self."""
         check_common(self)
         self._check_y(y)
-        if isinstance(self.head_epochs, bool) or not isinstance(self.head_epochs, int) or self.head_epochs < 0:
+        if (
+            isinstance(self.head_epochs, bool)
+            or not isinstance(self.head_epochs, int)
+            or self.head_epochs < 0
+        ):
             raise ValueError(f"`head_epochs` must be an int >= 0; received head_epochs={self.head_epochs!r}.")
         from keras_transfer.models import TransferClassifier
 
@@ -93,11 +98,18 @@ class FineTunedClassifier(KerasImageClassifier):
         images = self._images(X, reset=True, size=self.input_size_)
         codes = self._encode(y, len(images))
         policy = copy.deepcopy(self.policy)
-        self.model_ = TransferClassifier(backbone, num_classes=len(self.classes_), policy=policy, dropout=self.dropout)
+        self.model_ = TransferClassifier(
+            backbone, num_classes=len(self.classes_), policy=policy, dropout=self.dropout
+        )
         history = self.model_.fine_tune(
-            images.astype("float32"), codes, head_epochs=self.head_epochs, epochs=self.epochs,
-            head_learning_rate=self.head_learning_rate, learning_rate=self.learning_rate,
-            batch_size=int(self.batch_size), verbose=self.verbose,
+            images.astype("float32"),
+            codes,
+            head_epochs=self.head_epochs,
+            epochs=self.epochs,
+            head_learning_rate=self.head_learning_rate,
+            learning_rate=self.learning_rate,
+            batch_size=int(self.batch_size),
+            verbose=self.verbose,
         )
         self.history_ = dict(history.history)
         return self

@@ -1,4 +1,5 @@
 """Shift diagnostics: proxy A-distance and 2-D domain embeddings."""
+
 import numpy as np
 import pytest
 

@@ -1,5 +1,6 @@
 """CORAL and MMD: zero for identical batches, positive otherwise, equal to a direct numpy
 computation, decreasing under adaptation."""
+
 import keras
 import numpy as np
 import pytest
@@ -49,9 +50,13 @@ def test_mmd_zero_for_identical_positive_otherwise_and_matches_numpy():
     n = len(pooled)
     base = d2.sum() / (n * n - n)
     sigmas = [base * 2.0 ** (u - 2) for u in range(5)]
-    np.testing.assert_allclose(value, numpy_mmd(xs.astype("float64"), xt.astype("float64"), sigmas), rtol=1e-3)
+    np.testing.assert_allclose(
+        value, numpy_mmd(xs.astype("float64"), xt.astype("float64"), sigmas), rtol=1e-3
+    )
     explicit = float(mmd(xs, xt, bandwidths=[1.0, 4.0]))
-    np.testing.assert_allclose(explicit, numpy_mmd(xs.astype("float64"), xt.astype("float64"), [1.0, 4.0]), rtol=1e-3)
+    np.testing.assert_allclose(
+        explicit, numpy_mmd(xs.astype("float64"), xt.astype("float64"), [1.0, 4.0]), rtol=1e-3
+    )
     np.testing.assert_allclose(float(MMDLoss()(xs, xt)), value, rtol=1e-6)
 
 

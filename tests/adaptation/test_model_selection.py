@@ -1,4 +1,5 @@
 """Each unsupervised model-selection score ranks a well-adapted model above a collapsed one."""
+
 import numpy as np
 import pytest
 

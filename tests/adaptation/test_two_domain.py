@@ -1,4 +1,5 @@
 """Array input of the two-domain models: every source and target example is used in an epoch."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """EfficientNet-Lite: architecture, ImageNet predictions on real photos, weight cache, registry entries."""
+
 import importlib.util
 import os
 import shutil
@@ -7,17 +8,24 @@ import keras
 import numpy as np
 import pytest
 
-from keras_transfer.backbones import get_backbone, list_backbones
-from keras_transfer.backbones import lite_weights
+from keras_transfer.backbones import get_backbone, list_backbones, lite_weights
 from keras_transfer.backbones.blocks import block_groups_from_pattern
 from keras_transfer.backbones.efficientnet_lite import LITE_VARIANTS, _same_pad, build_efficientnet_lite
 from keras_transfer.backbones.registry import BACKBONES
 
 # ImageNet-1k indices seen for the photos below, with the names of the plausible classes.
 IMAGENET_NAMES = {
-    698: "palace", 442: "bell cote", 663: "monastery", 975: "lakeside",  # china.jpg: a pagoda-roofed temple
-    985: "daisy", 738: "pot (flowerpot)",  # flower.jpg: a pink flower with a yellow centre
-    652: "military uniform", 667: "mortarboard", 834: "suit", 400: "academic gown", 906: "Windsor tie",
+    698: "palace",
+    442: "bell cote",
+    663: "monastery",
+    975: "lakeside",  # china.jpg: a pagoda-roofed temple
+    985: "daisy",
+    738: "pot (flowerpot)",  # flower.jpg: a pink flower with a yellow centre
+    652: "military uniform",
+    667: "mortarboard",
+    834: "suit",
+    400: "academic gown",
+    906: "Windsor tie",
 }
 EXPECTED_TOP1 = {"china": 698, "flower": 985, "grace_hopper": 652}
 PLAUSIBLE = {"china": {698, 442, 663, 975}, "flower": {985, 738}, "grace_hopper": {652, 667, 834, 400, 906}}
@@ -119,12 +127,22 @@ def test_efficientnet_lite_architecture(variant):
     depth = LITE_VARIANTS[variant][1]
     assert repeats == [1] + [int(np.ceil(depth * r)) for r in (2, 2, 3, 3, 4)] + [1]  # first/last not scaled
     size = LITE_VARIANTS[variant][2]
-    assert (entry["input_size"], entry["num_features"], entry["preprocessing"]) == ((size, size), 1280, "lite")
+    assert (entry["input_size"], entry["num_features"], entry["preprocessing"]) == (
+        (size, size),
+        1280,
+        "lite",
+    )
 
 
 def test_registry_lists_the_lite_family():
     assert list_backbones("efficientnet_lite*") == [f"efficientnet_lite{i}" for i in range(5)]
-    assert [BACKBONES[f"efficientnet_lite{i}"]["input_size"][0] for i in range(5)] == [224, 240, 260, 280, 300]
+    assert [BACKBONES[f"efficientnet_lite{i}"]["input_size"][0] for i in range(5)] == [
+        224,
+        240,
+        260,
+        280,
+        300,
+    ]
 
 
 def test_get_backbone_lite0_imagenet_offline_and_keras_round_trip(tmp_path, tiny_images):
@@ -214,7 +232,11 @@ def _h5_arrays(path):
 
     out = {}
     with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: out.__setitem__(name, obj[()].tobytes()) if isinstance(obj, h5py.Dataset) else None)
+        f.visititems(
+            lambda name, obj: (
+                out.__setitem__(name, obj[()].tobytes()) if isinstance(obj, h5py.Dataset) else None
+            )
+        )
     return out
 
 

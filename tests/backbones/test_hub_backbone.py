@@ -1,4 +1,5 @@
 """HubBackbone, the curated hub: table, handle resolution through the TF-Hub cache, offline errors."""
+
 import hashlib
 import shutil
 import time
@@ -12,8 +13,12 @@ from keras_transfer.backbones.hub_backbone import HubBackbone
 from keras_transfer.backbones.hub_handles import HUB_HANDLES, hub_entry
 from keras_transfer.backbones.hub_layer import HubHandleUnavailableError, HubLayer, hub_cache_path
 from keras_transfer.backbones.registry import BACKBONES
-from tests.backbones.test_hub_fixtures import (  # noqa: F401  (fixtures)
-    NUM_FEATURES, changed, hub_module_dir, images, save_keras_export, snapshot,
+from tests.backbones._hub_fixtures import (
+    NUM_FEATURES,
+    changed,
+    images,
+    save_keras_export,
+    snapshot,
 )
 
 URL = "https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/feature_vector/5"
@@ -139,8 +144,13 @@ def test_hub_backbone_pools_feature_map_modules(tmp_path):
 def test_list_backbones_shows_curated_hub_handles():
     names = list_backbones("hub:*")
     assert len(names) == len(HUB_HANDLES) >= 15
-    for key in ("hub:mobilenet_v2_100_224", "hub:mobilenet_v3_small_100_224", "hub:efficientnet_b0",
-                "hub:resnet_50", "hub:bert_en_uncased_L-12_H-768_A-12"):
+    for key in (
+        "hub:mobilenet_v2_100_224",
+        "hub:mobilenet_v3_small_100_224",
+        "hub:efficientnet_b0",
+        "hub:resnet_50",
+        "hub:bert_en_uncased_L-12_H-768_A-12",
+    ):
         assert key in names
     entry = BACKBONES["hub:mobilenet_v3_large_100_224"]
     assert entry["num_features"] == 1280 and entry["input_size"] == (224, 224)
@@ -176,8 +186,9 @@ def test_hub_entry_routes_any_handle(hub_module_dir, monkeypatch, tmp_path):
 def test_hub_backbone_model_export_serves_raw_images(hub_module_dir, tmp_path):
     import tensorflow as tf
 
-    model = keras.Sequential([keras.Input((8, 8, 3)), HubBackbone(hub_module_dir, input_size=(8, 8)),
-                              keras.layers.Dense(2)])
+    model = keras.Sequential(
+        [keras.Input((8, 8, 3)), HubBackbone(hub_module_dir, input_size=(8, 8)), keras.layers.Dense(2)]
+    )
     x = _raw(side=8).astype("float32")
     expected = np.asarray(model(x))
     model.export(str(tmp_path / "served"), verbose=False)

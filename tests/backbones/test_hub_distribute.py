@@ -3,12 +3,11 @@
 Logical devices must be configured before TensorFlow initialises, so the check runs in a fresh
 Python process.
 """
+
 import os
 import subprocess
 import sys
 import textwrap
-
-from tests.backbones.test_hub_fixtures import hub_module_dir  # noqa: F401  (fixture)
 
 SCRIPT = textwrap.dedent(
     """

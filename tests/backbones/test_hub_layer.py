@@ -1,4 +1,5 @@
 """HubLayer: a TF2 SavedModel as a Keras 3 layer that fine-tunes, freezes, saves and exports."""
+
 import os
 
 import keras
@@ -6,8 +7,11 @@ import numpy as np
 import pytest
 
 from keras_transfer.backbones.hub_layer import HubLayer
-from tests.backbones.test_hub_fixtures import (  # noqa: F401  (fixtures)
-    NUM_FEATURES, REG_SCALE, changed, hub_module_dir, images, keras_export_dir, snapshot,
+from tests.backbones._hub_fixtures import (
+    REG_SCALE,
+    changed,
+    images,
+    snapshot,
 )
 
 
@@ -19,8 +23,14 @@ def test_hub_layer_variables_share_module_storage(hub_module_dir):
     layer = HubLayer(hub_module_dir)
     module_vars = list(layer._module.variables)
     assert len(layer.weights) == len(module_vars) == 6
-    assert layer.variable_names == ["bn_beta", "dense_kernel", "bn_gamma", "conv_kernel",
-                                    "bn_moving_mean", "bn_moving_variance"]
+    assert layer.variable_names == [
+        "bn_beta",
+        "dense_kernel",
+        "bn_gamma",
+        "conv_kernel",
+        "bn_moving_mean",
+        "bn_moving_variance",
+    ]
     assert [w.trainable for w in layer.module_variables] == [True] * 4 + [False] * 2
     x, _ = images()
     out = np.asarray(layer(x))

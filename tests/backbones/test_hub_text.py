@@ -1,4 +1,5 @@
 """Text encoders from TF-Hub-style SavedModels: a string preprocessor and a BERT-like encoder."""
+
 import keras
 import numpy as np
 import pytest
@@ -36,7 +37,9 @@ def _save_text_modules(folder):
             return {"pooled_output": tf.tanh(pooled @ self.pooler), "sequence_output": seq}
 
     encoder = Encoder()
-    spec = {k: tf.TensorSpec([None, SEQ], tf.int32) for k in ("input_word_ids", "input_mask", "input_type_ids")}
+    spec = {
+        k: tf.TensorSpec([None, SEQ], tf.int32) for k in ("input_word_ids", "input_mask", "input_type_ids")
+    }
     for training in (True, False):
         encoder.__call__.get_concrete_function(spec, training)
     tf.saved_model.save(Preprocessor(), str(folder / "pre"))

@@ -1,4 +1,5 @@
 """The registry covers every Keras Applications family; each builds, groups, preprocesses and saves."""
+
 import os
 
 import keras
@@ -27,9 +28,20 @@ FAMILY_REPRESENTATIVES = {
 }
 # Expected block counts (from the architectures; see PLATFORM_NOTES "Block structure").
 EXPECTED_BLOCKS = {
-    "vgg16": 5, "resnet50": 16, "resnet50_v2": 16, "inception_v3": 11, "inception_resnet_v2": 40,
-    "xception": 14, "mobilenet": 13, "mobilenet_v2": 16, "mobilenet_v3_small": 11, "densenet121": 58,
-    "nasnet_mobile": 14, "efficientnet_b0": 16, "efficientnet_v2_b0": 21, "convnext_tiny": 18,
+    "vgg16": 5,
+    "resnet50": 16,
+    "resnet50_v2": 16,
+    "inception_v3": 11,
+    "inception_resnet_v2": 40,
+    "xception": 14,
+    "mobilenet": 13,
+    "mobilenet_v2": 16,
+    "mobilenet_v3_small": 11,
+    "densenet121": 58,
+    "nasnet_mobile": 14,
+    "efficientnet_b0": 16,
+    "efficientnet_v2_b0": 21,
+    "convnext_tiny": 18,
 }
 PREPROCESS_INPUT = {
     "vgg": keras.applications.vgg16.preprocess_input,

@@ -1,4 +1,5 @@
 """Reading legacy PyTorch files without torch, and refusing crafted pickles."""
+
 import os
 import pickle
 import struct
@@ -90,7 +91,9 @@ def test_load_legacy_state_dict_reads_the_efficientnet_lite0_file():
     assert state["_conv_stem.weight"].shape == (32, 3, 3, 3)
     assert state["_blocks.3._depthwise_conv.weight"].shape == (144, 1, 5, 5)
     assert state["_fc.weight"].shape == (1000, 1280)
-    assert state["_bn0.num_batches_tracked"].dtype == np.int64 and state["_bn0.num_batches_tracked"].shape == ()
+    assert (
+        state["_bn0.num_batches_tracked"].dtype == np.int64 and state["_bn0.num_batches_tracked"].shape == ()
+    )
     floats = [v for k, v in state.items() if not k.endswith("num_batches_tracked")]
     assert all(v.dtype == np.float32 and np.isfinite(v).all() for v in floats)
     assert sum(v.size for v in floats) == 4_694_024
@@ -157,7 +160,9 @@ def test_load_legacy_state_dict_refuses_code_execution(tmp_path, kind, where):
 
 
 def test_restricted_unpickler_allows_only_listed_globals():
-    assert RestrictedUnpickler(__import__("io").BytesIO(pickle.dumps({"a": (1, 2.0)}))).load() == {"a": (1, 2.0)}
+    assert RestrictedUnpickler(__import__("io").BytesIO(pickle.dumps({"a": (1, 2.0)}))).load() == {
+        "a": (1, 2.0)
+    }
     for module, name in [("os", "system"), ("builtins", "eval"), ("subprocess", "Popen"), ("torch", "load")]:
         with pytest.raises(pickle.UnpicklingError, match=f"{module}.{name}"):
             RestrictedUnpickler(__import__("io").BytesIO(b"")).find_class(module, name)

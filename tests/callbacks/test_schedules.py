@@ -1,4 +1,5 @@
 """ReversalSchedule and DANNLearningRate: formulas, config, and the lambda applied at each step."""
+
 import keras
 import numpy as np
 import pytest

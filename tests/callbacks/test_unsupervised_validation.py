@@ -1,4 +1,5 @@
 """UnsupervisedValidation logs every model-selection score into the History each epoch."""
+
 import keras
 import numpy as np
 import pytest

@@ -1,4 +1,5 @@
 """Test helpers: simulate 'offline' without touching the network."""
+
 import urllib.error
 
 

@@ -60,7 +60,9 @@ def test_num_per_class_is_balanced_deterministic_and_seeded():
 
 
 def test_num_per_class_too_large_for_subset():
-    with pytest.raises(ValueError, match=r"num_per_class.*only 200 .*received num_per_class=201.*source='debian'"):
+    with pytest.raises(
+        ValueError, match=r"num_per_class.*only 200 .*received num_per_class=201.*source='debian'"
+    ):
         load_fashion_mnist("test", source="subset", num_per_class=201)
     with pytest.raises(ValueError, match="num_per_class"):
         load_fashion_mnist("test", source="subset", num_per_class=0)

@@ -23,7 +23,7 @@ def test_output_is_abs_difference_with_a_real_crop():
     crops = make_m_domain(zeros, seed=5, photos=[photo]).astype(int)
     for crop in crops:
         top, left = crop[0, 0, 0], crop[0, 0, 1]
-        assert np.array_equal(crop, photo[top:top + 10, left:left + 12])
+        assert np.array_equal(crop, photo[top : top + 10, left : left + 12])
         tops.append(top)
     assert len(set(tops)) > 10 and max(tops) <= 60 - 10  # crops move and stay inside the photo
     # same seed and sizes -> same crops, so the output is exactly |crop - x| per channel

@@ -1,4 +1,5 @@
 """GradientReversal: exact identity forward, exactly -scale * upstream backward, on TF and JAX."""
+
 import keras
 import numpy as np
 import pytest
@@ -120,9 +121,7 @@ def test_gradient_reversal_keras_save_load(tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     x = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
-    np.testing.assert_array_equal(
-        ops.convert_to_numpy(loaded(x)), ops.convert_to_numpy(model(x))
-    )
-    layer = next(l for l in loaded.layers if isinstance(l, GradientReversal))
+    np.testing.assert_array_equal(ops.convert_to_numpy(loaded(x)), ops.convert_to_numpy(model(x)))
+    layer = next(la for la in loaded.layers if isinstance(la, GradientReversal))
     assert int(ops.convert_to_numpy(layer.step)) == 5
     assert layer.scale.total_steps == 20

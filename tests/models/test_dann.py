@@ -1,5 +1,6 @@
 """DANN: beats source-only on a shifted two-domain problem, logs the in-graph lambda, saves and
 loads, trains on tf.data, under mixed precision and under MirroredStrategy; refuses bad input."""
+
 import os
 import subprocess
 import sys

@@ -1,4 +1,5 @@
 """DiscrepancyModel (Deep CORAL / DAN-style): trains, saves, loads, refuses bad input."""
+
 import keras
 import numpy as np
 import pytest
@@ -19,8 +20,10 @@ def _data():
 def test_discrepancy_model_keras_round_trip(tmp_path):
     xs, ys, xt = _data()
     model = DiscrepancyModel(
-        keras.Sequential([keras.layers.Dense(8, activation="relu")]), 2,
-        discrepancy=MMDLoss(bandwidths=[1.0, 4.0]), weight=0.5,
+        keras.Sequential([keras.layers.Dense(8, activation="relu")]),
+        2,
+        discrepancy=MMDLoss(bandwidths=[1.0, 4.0]),
+        weight=0.5,
     )
     model.compile(optimizer="adam")
     history = model.fit(x=(xs, xt), y=ys, epochs=1, batch_size=32, verbose=0).history

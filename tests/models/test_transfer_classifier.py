@@ -1,4 +1,5 @@
 """TransferClassifier: compile defaults, two-phase fine_tune with phases in the history."""
+
 import keras
 import numpy as np
 import pytest
@@ -12,8 +13,9 @@ def test_fine_tune_runs_head_phase_then_policy_phase():
     backbone = tiny_backbone()
     model = TransferClassifier(backbone, num_classes=3, policy=UnfreezeTop(1), dropout=0.0)
     changes = group_change_recorder(backbone)
-    history = model.fine_tune(X, Y, head_epochs=2, epochs=1, learning_rate=1e-3, batch_size=4,
-                              verbose=0, callbacks=[changes])
+    history = model.fine_tune(
+        X, Y, head_epochs=2, epochs=1, learning_rate=1e-3, batch_size=4, verbose=0, callbacks=[changes]
+    )
     assert history.history["phase"] == ["head", "head", "fine_tune"]
     assert len(history.history["loss"]) == 3 and history.epoch == [0, 1, 2]
     assert model.phases == [("head", 0, 1), ("fine_tune", 2, 2)]
@@ -28,8 +30,9 @@ def test_fine_tune_drives_gradual_unfreezing_from_the_second_phase():
     backbone = tiny_backbone()
     model = TransferClassifier(backbone, num_classes=3, policy=GradualUnfreezing(every=1), dropout=0.0)
     changes = group_change_recorder(backbone)
-    history = model.fine_tune(X, Y, head_epochs=1, epochs=2, learning_rate=1e-2, batch_size=4,
-                              verbose=0, callbacks=[changes])
+    history = model.fine_tune(
+        X, Y, head_epochs=1, epochs=2, learning_rate=1e-2, batch_size=4, verbose=0, callbacks=[changes]
+    )
     assert history.history["phase"] == ["head", "fine_tune", "fine_tune"]
     assert changes.groups == [{"head"}, {"head", "top"}, {"head", "top", "block3"}]
 

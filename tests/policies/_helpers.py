@@ -1,4 +1,5 @@
 """Weight-diff helpers for the policy tests: what changed after a fit step, by block group."""
+
 import numpy as np
 
 from keras_transfer.policies._groups import group_weights, is_batch_norm
@@ -12,7 +13,9 @@ def snapshot(model):
 
 
 def changed_ids(model, before):
-    return {id(v) for v in model.weights if id(v) in before and not np.array_equal(before[id(v)], np.array(v))}
+    return {
+        id(v) for v in model.weights if id(v) in before and not np.array_equal(before[id(v)], np.array(v))
+    }
 
 
 def changed_groups(model, backbone, before):
@@ -27,8 +30,12 @@ def changed_groups(model, backbone, before):
 
 def bn_statistics(backbone):
     """Every moving mean/variance of every BatchNormalization layer of the backbone."""
-    return [w for layer in backbone.base._flatten_layers() if is_batch_norm(layer)
-            for w in (layer.moving_mean, layer.moving_variance)]
+    return [
+        w
+        for layer in backbone.base._flatten_layers()
+        if is_batch_norm(layer)
+        for w in (layer.moving_mean, layer.moving_variance)
+    ]
 
 
 def tiny_backbone(name="tiny"):

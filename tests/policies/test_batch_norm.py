@@ -1,4 +1,5 @@
 """recalibrate_batch_norm: moving statistics become the average of batch statistics over the data."""
+
 import keras
 import numpy as np
 import pytest
@@ -24,8 +25,12 @@ def test_recalibrate_batch_norm_statistics_are_the_mean_of_batch_statistics():
     assert recalibrate_batch_norm(model, DATA, batch_size=32, verbose=0) == 1
     batches = DATA.reshape(3, 32, 5)
     bn = model.get_layer("bn")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(bn.moving_mean), batches.mean(axis=1).mean(axis=0), rtol=1e-5)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(bn.moving_variance), batches.var(axis=1).mean(axis=0), rtol=1e-4)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(bn.moving_mean), batches.mean(axis=1).mean(axis=0), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(bn.moving_variance), batches.var(axis=1).mean(axis=0), rtol=1e-4
+    )
 
 
 @pytest.mark.backend_neutral
@@ -52,7 +57,9 @@ def test_recalibrate_batch_norm_makes_inference_match_training_mode_in_a_backbon
 
 @pytest.mark.backend_neutral
 def test_recalibrate_batch_norm_leaves_frozen_batch_norm_alone():
-    model = TransferClassifier(tiny_backbone(), num_classes=3, policy=UnfreezeTop(1, bn="frozen"), dropout=0.0)
+    model = TransferClassifier(
+        tiny_backbone(), num_classes=3, policy=UnfreezeTop(1, bn="frozen"), dropout=0.0
+    )
     before = [keras.ops.convert_to_numpy(w) for w in model.backbone.non_trainable_weights]
     with pytest.raises(ValueError, match="no trainable BatchNormalization"):
         recalibrate_batch_norm(model, RNG.integers(0, 256, size=(4, 32, 32, 3)), verbose=0)
@@ -66,20 +73,28 @@ def test_recalibrate_batch_norm_accepts_a_dataset_of_labelled_batches():
     model = dense_bn_model()
     ds = tf.data.Dataset.from_tensor_slices((DATA, np.zeros(len(DATA)))).batch(32)
     recalibrate_batch_norm(model, ds, verbose=0)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.get_layer("bn").moving_mean), DATA.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model.get_layer("bn").moving_mean), DATA.mean(axis=0), rtol=1e-5
+    )
 
 
 def test_recalibrate_batch_norm_max_batches_and_progress(capsys):
     model = dense_bn_model()
     recalibrate_batch_norm(model, DATA, batch_size=32, max_batches=1, verbose=1)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.get_layer("bn").moving_mean), DATA[:32].mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model.get_layer("bn").moving_mean), DATA[:32].mean(axis=0), rtol=1e-5
+    )
     assert "1/1" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"x": DATA[:0]}, "empty"), ({"x": [], "batch_size": 8}, "no batch"),
-     ({"x": DATA, "batch_size": 0}, "batch_size"), ({"x": DATA, "max_batches": 0}, "max_batches")],
+    [
+        ({"x": DATA[:0]}, "empty"),
+        ({"x": [], "batch_size": 8}, "no batch"),
+        ({"x": DATA, "batch_size": 0}, "batch_size"),
+        ({"x": DATA, "max_batches": 0}, "max_batches"),
+    ],
 )
 def test_recalibrate_batch_norm_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -1,4 +1,5 @@
 """Discriminative LR: update sizes per group follow base_lr * decay**depth with SGD and Adam."""
+
 import keras
 import numpy as np
 import pytest

@@ -1,6 +1,6 @@
 """One real fit step per family: exactly the groups a policy names change; BN statistics do not."""
+
 import keras
-import numpy as np
 import pytest
 
 from keras_transfer.backbones import get_backbone
@@ -41,14 +41,20 @@ def test_unfreeze_top_two_changes_exactly_top_two_groups(model):
     backbone = model.backbone
     before = _step(model, UnfreezeTop(2))
     top_two = named_blocks(backbone)[-2:]
-    expected = {*top_two, "head"} | ({"top"} if any(v.trainable for v in group_weights(backbone, "top")) else set())
+    expected = {*top_two, "head"} | (
+        {"top"} if any(v.trainable for v in group_weights(backbone, "top")) else set()
+    )
     assert changed_groups(model, backbone, before) == expected
     # at least half the non-BN weights of each block moved (Adam's first step is lr * sign(g); a few
     # random-init squeeze-excite units are saturated and get exactly zero gradient)
     changed = changed_ids(model, before)
     for group in top_two:
-        weights = [v for layer in backbone.group_layers(group) if not is_batch_norm(layer)
-                   for v in layer.trainable_weights]
+        weights = [
+            v
+            for layer in backbone.group_layers(group)
+            if not is_batch_norm(layer)
+            for v in layer.trainable_weights
+        ]
         assert sum(id(v) in changed for v in weights) >= 0.5 * len(weights), group
     # BN layers of the unfrozen blocks stayed in inference mode (bn='frozen')
     assert not any(id(v) in changed for v in bn_statistics(backbone))

@@ -1,4 +1,5 @@
 """Gradual unfreezing in graph mode: the set of changing weights grows on the scheduled epochs."""
+
 import keras
 import numpy as np
 import pytest
@@ -42,7 +43,11 @@ def test_gradual_unfreezing_schedule_and_stem():
     policy = GradualUnfreezing(every=2, start_blocks=1)
     assert [policy.num_blocks_at(e, backbone) for e in range(8)] == [1, 1, 2, 2, 3, 3, 4, 4]
     assert policy.trainable_groups(backbone, 6) == ["stem", "block1", "block2", "block3", "top"]
-    assert GradualUnfreezing(every=1, max_blocks=2).trainable_groups(backbone, 9) == ["block2", "block3", "top"]
+    assert GradualUnfreezing(every=1, max_blocks=2).trainable_groups(backbone, 9) == [
+        "block2",
+        "block3",
+        "top",
+    ]
 
 
 def test_gradual_unfreezing_rejects_bad_arguments():

@@ -1,4 +1,5 @@
 """L2-SP (Li et al., ICML 2018): zero at the pretrained point, grows with distance, pulls back."""
+
 import keras
 import numpy as np
 import pytest
@@ -42,7 +43,9 @@ def _distance_after_fit(model, policy):
     start = {v.path: np.array(v) for v in model.backbone.trainable_weights}
     model.set_policy(policy)
     model.compile(optimizer=keras.optimizers.SGD(0.01), run_eagerly=True)
-    model.fit(np.concatenate([X] * 3), np.concatenate([Y] * 3), batch_size=4, epochs=1, verbose=0, shuffle=False)
+    model.fit(
+        np.concatenate([X] * 3), np.concatenate([Y] * 3), batch_size=4, epochs=1, verbose=0, shuffle=False
+    )
     dist = sum(float(np.sum((np.array(v) - start[v.path]) ** 2)) for v in model.backbone.trainable_weights)
     model.set_weights(initial)
     return dist

@@ -1,4 +1,5 @@
 """Policies serialize, survive .keras save/load with the model, explain themselves, fail clearly."""
+
 import os
 
 import keras
@@ -9,7 +10,13 @@ import pytest
 from keras_transfer.backbones import get_backbone
 from keras_transfer.models import TransferClassifier
 from keras_transfer.policies import (
-    L2SP, DiscriminativeLR, FreezeAll, GradualUnfreezing, UnfreezeAll, UnfreezeFrom, UnfreezeTop,
+    L2SP,
+    DiscriminativeLR,
+    FreezeAll,
+    GradualUnfreezing,
+    UnfreezeAll,
+    UnfreezeFrom,
+    UnfreezeTop,
     plot_trainability,
 )
 from tests.policies._helpers import X, Y, tiny_backbone
@@ -43,7 +50,10 @@ def test_transfer_classifier_config_round_trip_reapplies_policy():
     clone = TransferClassifier.from_config(model.get_config())
     assert clone.policy == model.policy and clone.dropout == 0.3 and clone.num_classes == 3
     assert _flags(clone) == _flags(model)
-    assert not clone.backbone.base.get_layer("b2_conv").trainable and clone.backbone.base.get_layer("b3_bn").trainable
+    assert (
+        not clone.backbone.base.get_layer("b2_conv").trainable
+        and clone.backbone.base.get_layer("b3_bn").trainable
+    )
 
 
 def test_keras_save_load_preserves_policy_trainable_state_optimizer_and_anchors(tmp_path):
@@ -58,7 +68,9 @@ def test_keras_save_load_preserves_policy_trainable_state_optimizer_and_anchors(
     assert isinstance(loaded, TransferClassifier) and loaded.policy == model.policy
     assert _flags(loaded) == _flags(model)
     assert len(loaded.trainable_weights) == len(model.trainable_weights)
-    np.testing.assert_allclose(loaded.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-5, atol=1e-6
+    )
     for saved, restored in zip(anchors, loaded.l2sp_anchors):  # anchors are the pretrained point,
         np.testing.assert_array_equal(saved, np.array(restored))  # not the fine-tuned weights
     assert float(loaded.policy.penalty(loaded)) > 0
@@ -71,12 +83,14 @@ def test_backbone_save_load_keeps_freeze_flags(tmp_path):
     path = os.fspath(tmp_path / "bb.keras")
     backbone.save(path)
     loaded = keras.saving.load_model(path)
-    assert [l.trainable for l in loaded.base.layers] == [l.trainable for l in backbone.base.layers]
+    assert [la.trainable for la in loaded.base.layers] == [la.trainable for la in backbone.base.layers]
     assert len(loaded.trainable_weights) == len(backbone.trainable_weights) > 0
 
 
 def test_summary_and_plot_describe_the_model(capsys):
-    model = TransferClassifier(tiny_backbone(), 3, policy=DiscriminativeLR(1e-3, 0.5, base_policy=UnfreezeTop(1)))
+    model = TransferClassifier(
+        tiny_backbone(), 3, policy=DiscriminativeLR(1e-3, 0.5, base_policy=UnfreezeTop(1))
+    )
     text = model.policy.summary(model)
     assert capsys.readouterr().out.strip() == text.strip()
     lines = {line.split()[0]: line.split() for line in text.splitlines()[3:]}
@@ -90,7 +104,9 @@ def test_summary_and_plot_describe_the_model(capsys):
 
 def test_unknown_block_name_lists_valid_names():
     backbone = tiny_backbone()
-    with pytest.raises(ValueError, match=r"`name`.*\['stem', 'block1', 'block2', 'block3', 'top'\].*Did you mean 'block2'"):
+    with pytest.raises(
+        ValueError, match=r"`name`.*\['stem', 'block1', 'block2', 'block3', 'top'\].*Did you mean 'block2'"
+    ):
         UnfreezeFrom("blok2").apply(backbone)
     assert UnfreezeFrom("b2_bn").trainable_groups(backbone) == ["block2", "block3", "top"]  # a layer name
 
@@ -120,5 +136,8 @@ def test_policy_on_model_without_block_groups_names_the_argument():
 def test_policy_repr_reads_like_the_constructor_call():
     assert repr(UnfreezeTop(2)) == "UnfreezeTop(bn='frozen', num_blocks=2)"
     policy = DiscriminativeLR(1e-3, decay=0.5, base_policy=UnfreezeTop(1))
-    assert repr(policy) == "DiscriminativeLR(base_lr=0.001, decay=0.5, base_policy=UnfreezeTop(bn='frozen', num_blocks=1))"
+    assert (
+        repr(policy)
+        == "DiscriminativeLR(base_lr=0.001, decay=0.5, base_policy=UnfreezeTop(bn='frozen', num_blocks=1))"
+    )
     assert "bn=None" not in repr(L2SP())

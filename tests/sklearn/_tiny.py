@@ -1,4 +1,5 @@
 """A two-conv backbone registered for fast estimator tests (16x16 inputs, random weights only)."""
+
 import keras
 
 from keras_transfer.backbones.registry import BACKBONES, register_backbone
@@ -16,10 +17,18 @@ def _build(input_shape, weights):
 
 
 if NAME not in BACKBONES:
-    register_backbone(NAME, {
-        "builder": _build, "family": "tiny", "preprocessing": BACKBONES["mobilenet_v2"]["preprocessing"],
-        "num_features": 16, "input_size": (16, 16), "min_size": 8,
-        "block_pattern": r"^(block\d)_", "block_anchor": "start",
-    })
+    register_backbone(
+        NAME,
+        {
+            "builder": _build,
+            "family": "tiny",
+            "preprocessing": BACKBONES["mobilenet_v2"]["preprocessing"],
+            "num_features": 16,
+            "input_size": (16, 16),
+            "min_size": 8,
+            "block_pattern": r"^(block\d)_",
+            "block_anchor": "start",
+        },
+    )
 
 TINY_CNN = dict(backbone=NAME, weights=None, input_shape=(16, 16, 3))

@@ -1,4 +1,5 @@
 """DomainAdaptationClassifier: the X_target convention, Pipeline routing, all methods, errors."""
+
 import pickle
 
 import numpy as np
@@ -18,15 +19,19 @@ def domains():
     return source.astype("uint8"), np.array(["even", "odd"])[y[:120]], target.astype("uint8"), y[120:200]
 
 
-@pytest.mark.parametrize("method", [
-    "coral",  # DANN's training is covered by the learning test below; the rest is slow on 2 shared cores
-    pytest.param("dann", marks=pytest.mark.slow),
-    pytest.param("mmd", marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    "method",
+    [
+        "coral",  # DANN's training is covered by the learning test below; the rest is slow on 2 shared cores
+        pytest.param("dann", marks=pytest.mark.slow),
+        pytest.param("mmd", marks=pytest.mark.slow),
+    ],
+)
 def test_domain_adaptation_classifier_methods_fit_and_predict(domains, method):
     Xs, ys, Xt, _ = domains
-    clf = DomainAdaptationClassifier(method=method, **TINY_CNN, epochs=2, batch_size=32, bottleneck=16,
-                                     train_backbone=True, random_state=0)
+    clf = DomainAdaptationClassifier(
+        method=method, **TINY_CNN, epochs=2, batch_size=32, bottleneck=16, train_backbone=True, random_state=0
+    )
     clf.fit(Xs, ys, X_target=Xt)
     assert set(clf.predict(Xt)) <= {"even", "odd"}
     key = "domain_loss" if method == "dann" else "discrepancy"
@@ -47,9 +52,17 @@ def test_domain_adaptation_classifier_pipeline_routes_x_target(domains):
 
 def test_domain_adaptation_classifier_dann_learns_source_task(domains):
     Xs, ys, Xt, _ = domains
-    clf = DomainAdaptationClassifier(method="dann", **TINY_CNN, epochs=8, batch_size=32, bottleneck=32,
-                                     train_backbone=True, learning_rate=3e-3, random_state=0,
-                                     adaptation_weight=0.1)  # measured: 1.0 (the default 0->1 ramp collapses here)
+    clf = DomainAdaptationClassifier(
+        method="dann",
+        **TINY_CNN,
+        epochs=8,
+        batch_size=32,
+        bottleneck=32,
+        train_backbone=True,
+        learning_rate=3e-3,
+        random_state=0,
+        adaptation_weight=0.1,
+    )  # measured: 1.0 (the default 0->1 ramp collapses here)
     assert clf.fit(Xs[:90], ys[:90], X_target=Xt).score(Xs[90:], ys[90:]) > 0.75  # chance 0.5
 
 

@@ -1,4 +1,5 @@
 """scikit-learn's estimator checks over every estimator, with the expected failures in ONE dict."""
+
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -81,9 +82,14 @@ def expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
 
-@parametrize_with_checks([FeatureExtractor(**TINY_CNN, verbose=0),
-                          DomainAdaptationClassifier(**TINY_CNN, epochs=1, batch_size=16)],
-                         expected_failed_checks=expected_failed_checks, xfail_strict=True)
+@parametrize_with_checks(
+    [
+        FeatureExtractor(**TINY_CNN, verbose=0),
+        DomainAdaptationClassifier(**TINY_CNN, epochs=1, batch_size=16),
+    ],
+    expected_failed_checks=expected_failed_checks,
+    xfail_strict=True,
+)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -91,7 +97,8 @@ def test_sklearn_estimator_checks(estimator, check):
 @pytest.mark.slow  # ~40 Keras trainings: about 2-3 minutes on a busy 2-core CPU
 @parametrize_with_checks(
     [FineTunedClassifier(**TINY_CNN, head_epochs=0, epochs=1, batch_size=16, random_state=0)],
-    expected_failed_checks=expected_failed_checks, xfail_strict=True,
+    expected_failed_checks=expected_failed_checks,
+    xfail_strict=True,
 )
 def test_sklearn_estimator_checks_classifiers(estimator, check):
     check(estimator)

@@ -1,5 +1,5 @@
 """FeatureExtractor: inputs, caching, pandas output, clone/pickle, errors, pretrained accuracy."""
-import os
+
 import pickle
 
 import joblib
@@ -140,7 +140,9 @@ def test_feature_extractor_pandas_output_has_named_columns(digits):
 
 def test_feature_extractor_clone_and_joblib_round_trip_preserve_predictions(digits, tmp_path):
     X, y = digits
-    pipe = Pipeline([("features", FeatureExtractor(**TINY, cache=False)), ("clf", LogisticRegression(max_iter=300))])
+    pipe = Pipeline(
+        [("features", FeatureExtractor(**TINY, cache=False)), ("clf", LogisticRegression(max_iter=300))]
+    )
     pipe.fit(X, y)
     expected = pipe.predict_proba(X)
     path = tmp_path / "pipe.joblib"
@@ -207,7 +209,9 @@ def test_pipeline_pretrained_default_beats_raw_pixels():
     xte, yte = load_fashion_mnist("test", source="subset", num_per_class=20, seed=0)
     fe = FeatureExtractor(input_shape=PRETRAINED_SHAPE, verbose=0)
     fe.transform(xtr[:2])  # usable without fit: pretrained and frozen
-    pipe = Pipeline([("features", fe), ("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000, C=0.01))])
+    pipe = Pipeline(
+        [("features", fe), ("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000, C=0.01))]
+    )
     acc = pipe.fit(xtr, ytr).score(xte, yte)
     raw = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000, C=0.1))])
     raw_acc = raw.fit(xtr.reshape(len(xtr), -1), ytr).score(xte.reshape(len(xte), -1), yte)

@@ -1,4 +1,5 @@
 """FineTunedClassifier: learns on real digits, any label type, round trips, clear errors."""
+
 import pickle
 
 import numpy as np
@@ -23,8 +24,15 @@ def digits3():
 def _clf(**kw):
     from keras_transfer.policies import UnfreezeAll
 
-    params = dict(TINY_CNN, policy=UnfreezeAll(), head_epochs=1, epochs=6, batch_size=32,
-                  learning_rate=3e-3, random_state=0)
+    params = dict(
+        TINY_CNN,
+        policy=UnfreezeAll(),
+        head_epochs=1,
+        epochs=6,
+        batch_size=32,
+        learning_rate=3e-3,
+        random_state=0,
+    )
     return FineTunedClassifier(**{**params, **kw})
 
 
@@ -43,14 +51,20 @@ def test_fine_tuned_classifier_round_trips_and_cross_val(digits3):
     X, y = digits3
     clf = _clf(epochs=1).fit(X[:64], y[:64])
     expected = clf.predict_proba(X[64:96])
-    np.testing.assert_allclose(pickle.loads(pickle.dumps(clf)).predict_proba(X[64:96]), expected, rtol=1e-5, atol=1e-6)
-    import joblib, io
+    np.testing.assert_allclose(
+        pickle.loads(pickle.dumps(clf)).predict_proba(X[64:96]), expected, rtol=1e-5, atol=1e-6
+    )
+    import io
+
+    import joblib
 
     buf = io.BytesIO()
     joblib.dump(clf, buf)
     buf.seek(0)
     np.testing.assert_allclose(joblib.load(buf).predict_proba(X[64:96]), expected, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(clone(clf).fit(X[:64], y[:64]).predict_proba(X[64:96]), expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        clone(clf).fit(X[:64], y[:64]).predict_proba(X[64:96]), expected, rtol=1e-4, atol=1e-5
+    )
     assert cross_val_score(_clf(epochs=1), X[:60], y[:60], cv=2).shape == (2,)
 
 

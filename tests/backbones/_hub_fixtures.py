@@ -6,10 +6,8 @@
   statistics updated only with ``training=True``, and a dict-returning signature.
 * ``keras_export_dir``: a Keras 3 ``model.export()`` artifact of a small conv net (pooled output).
 """
-import os
 
 import numpy as np
-import pytest
 
 REG_SCALE = 1e-2
 NUM_FEATURES = 6
@@ -73,26 +71,16 @@ def save_hub_module(path):
 def save_keras_export(path, pooled=True):
     import keras
 
-    layers = [keras.Input((16, 16, 3)), keras.layers.Conv2D(5, 3, name="conv"),
-              keras.layers.BatchNormalization(name="bn")]
+    layers = [
+        keras.Input((16, 16, 3)),
+        keras.layers.Conv2D(5, 3, name="conv"),
+        keras.layers.BatchNormalization(name="bn"),
+    ]
     if pooled:
         layers.append(keras.layers.GlobalAveragePooling2D(name="gap"))
     model = keras.Sequential(layers, name="exported")
     model.export(path, verbose=False)
     return model
-
-
-@pytest.fixture(scope="session")
-def hub_module_dir(tmp_path_factory):
-    return save_hub_module(str(tmp_path_factory.mktemp("hub") / "tiny_module"))
-
-
-@pytest.fixture(scope="session")
-def keras_export_dir(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("export") / "keras_export")
-    model = save_keras_export(path)
-    x = np.random.default_rng(1).random((4, 16, 16, 3)).astype("float32")
-    return path, x, np.asarray(model(x))
 
 
 def images(n=8, side=8, seed=0):
@@ -108,4 +96,4 @@ def changed(before, variables):
     return [not np.allclose(b, np.asarray(v.numpy())) for b, v in zip(before, variables)]
 
 
-__all__ = ["hub_module_dir", "keras_export_dir", "images", "snapshot", "changed", "os"]
+__all__ = ["save_hub_module", "save_keras_export", "images", "snapshot", "changed"]
