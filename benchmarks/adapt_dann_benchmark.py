@@ -53,9 +53,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from dann_benchmark import cnn  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
-from keras_transfer.callbacks import ReversalSchedule  # noqa: E402
 from keras_transfer.datasets import load_domain_pair  # noqa: E402
 from keras_transfer.models import DANN  # noqa: E402
+from keras_transfer.schedules import ReversalSchedule  # noqa: E402
 
 PIP = "pip install --no-deps adapt==0.4.5 cvxopt scikeras"
 GAMMA = 10.0

@@ -20,8 +20,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_transfer.callbacks import ReversalSchedule  # noqa: E402
 from keras_transfer.models import DANN  # noqa: E402
+from keras_transfer.schedules import ReversalSchedule  # noqa: E402
 
 
 def load_pair(name: str, seed: int):

@@ -20,13 +20,14 @@ _SUBMODULES = (
     "callbacks",
     "cli",
     "datasets",
+    "image_io",
     "layers",
     "models",
     "plots",
     "policies",
     "ranking",
+    "schedules",
     "sklearn",
-    "utils",
 )
 
 __all__ = ["__version__", *_SUBMODULES]

@@ -490,7 +490,7 @@ extractor that DANN adapts) and a softmax head.
   practice; an upper reference).
 """),
     code("""
-from keras_transfer.callbacks import DANNLearningRate, ReversalSchedule
+from keras_transfer.schedules import DANNLearningRate, ReversalSchedule
 from keras_transfer.models import DANN
 
 EPOCHS, BATCH = 30, 64

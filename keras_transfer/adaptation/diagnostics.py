@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_transfer.adaptation._checks import check_feature_pair
+from keras_transfer._validation import check_feature_pair
 
 EMBED_METHODS = ("pca", "tsne")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_transfer.adaptation._checks import check_feature_pair
+from keras_transfer._validation import check_feature_pair
 from keras_transfer.api_export import export
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_transfer.adaptation._checks import check_feature_pair
+from keras_transfer._validation import check_feature_pair
 
 HIGHER_IS_BETTER = {
     "entropy": False,

@@ -97,7 +97,7 @@ class Backbone(keras.Model):
     def group_layers(self, group: str) -> list[keras.layers.Layer]:
         """The layers of block group ``group`` (bottom to top)."""
         if group not in self.block_groups:
-            from keras_transfer.utils import suggest
+            from keras_transfer._validation import suggest
 
             raise ValueError(
                 f"`group` must be one of {self.block_names}; received group={group!r}."

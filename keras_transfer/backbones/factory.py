@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
+from keras_transfer._validation import suggest
 from keras_transfer.backbones.backbone import POOLING, Backbone
 from keras_transfer.backbones.blocks import block_groups_from_pattern
 from keras_transfer.backbones.registry import BACKBONES, list_backbones
 from keras_transfer.backbones.weights import check_weights_file, describe_weights, explain_download_failure
-from keras_transfer.utils import suggest
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
 

@@ -270,7 +270,7 @@ def hub_entry(name: str) -> dict:
     import os
 
     if not handle.startswith(("http://", "https://", "gs://")) and not os.path.exists(handle):
-        from keras_transfer.utils import suggest
+        from keras_transfer._validation import suggest
 
         curated = [f"hub:{short}" for short in HUB_HANDLES]
         raise ValueError(

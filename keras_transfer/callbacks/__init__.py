@@ -1,9 +1,6 @@
-"""Schedules and callbacks: reversal weight, DANN learning rate, unsupervised validation,
-gradual unfreezing."""
+"""Callbacks, things that run between epochs: gradual unfreezing and unsupervised validation."""
 
-from keras_transfer.callbacks.dann_learning_rate import DANNLearningRate
 from keras_transfer.callbacks.gradual_unfreezing import GradualUnfreezing
-from keras_transfer.callbacks.reversal_schedule import ReversalSchedule
 from keras_transfer.callbacks.unsupervised_validation import UnsupervisedValidation
 
-__all__ = ["DANNLearningRate", "GradualUnfreezing", "ReversalSchedule", "UnsupervisedValidation"]
+__all__ = ["GradualUnfreezing", "UnsupervisedValidation"]

@@ -6,14 +6,9 @@ import functools
 
 import numpy as np
 
-from keras_transfer.datasets._checks import (
-    check_choice,
-    check_count,
-    check_image_size,
-    check_seed,
-    per_class_indices,
-    resize_images,
-)
+from keras_transfer._validation import check_choice, check_count, check_image_size, check_seed
+from keras_transfer.datasets._sampling import per_class_indices
+from keras_transfer.image_io import resize_images
 
 DIGITS_SPLITS = ("all", "train", "test")
 

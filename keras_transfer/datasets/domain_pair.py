@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_transfer.datasets._checks import (
-    balanced_indices,
-    check_choice,
-    check_count,
-    check_image_size,
-    check_seed,
-    resize_images,
-)
+from keras_transfer._validation import check_choice, check_count, check_image_size, check_seed
+from keras_transfer.datasets._sampling import balanced_indices
 from keras_transfer.datasets.digits import load_digits_images
 from keras_transfer.datasets.fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
 from keras_transfer.datasets.m_domain import make_m_domain
+from keras_transfer.image_io import resize_images
 
 DOMAIN_PAIRS = ("fashion_mnist", "digits")
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_transfer.datasets._checks import check_choice, check_count, check_seed, per_class_indices
+from keras_transfer._validation import check_choice, check_count, check_seed
+from keras_transfer.datasets._sampling import per_class_indices
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top",

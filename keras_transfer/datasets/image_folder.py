@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_transfer.datasets._checks import check_choice, check_image_size
+from keras_transfer._validation import check_choice, check_image_size
+from keras_transfer.image_io import IMAGE_EXTENSIONS, is_image_file, read_image, stack_images
 
-IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 COLOR_MODES = ("rgb", "grayscale")
 
 
@@ -18,10 +18,11 @@ def load_image_folder(
     color_mode: str = "rgb",
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read ``path/<class name>/<image>`` files into uint8 arrays (like Keras'
-    ``image_dataset_from_directory``, but eager and without TensorFlow).
+    ``image_dataset_from_directory``, but eager, into memory).
 
     Classes are the sub-folder names in sorted order; label ``i`` is ``class_names[i]``. Files
-    are read in sorted order with PIL; hidden files and other extensions are skipped.
+    are read in sorted order (decoded with PIL, resized with `keras_transfer.image_io.resize_images`,
+    the same bilinear resize Keras' loader applies); hidden files and other extensions are skipped.
 
     Args:
         path: the root folder.
@@ -51,8 +52,6 @@ def load_image_folder(
         >>> x.shape, y.tolist(), names
         ((2, 32, 32, 3), [0, 1], ['cat', 'dog'])
     """
-    from PIL import Image, UnidentifiedImageError
-
     image_size = check_image_size(image_size)
     check_choice(color_mode, COLOR_MODES, "color_mode")
     root = Path(path)
@@ -67,7 +66,7 @@ def load_image_folder(
     files, labels = [], []
     for label, name in enumerate(class_names):
         for f in sorted((root / name).iterdir()):
-            if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in IMAGE_EXTENSIONS:
+            if is_image_file(f):
                 files.append(f)
                 labels.append(label)
     if not files:
@@ -75,24 +74,6 @@ def load_image_folder(
             f"`path`={str(path)!r} holds no image files in its class sub-folders {class_names} "
             f"(extensions {list(IMAGE_EXTENSIONS)})."
         )
-    mode = "RGB" if color_mode == "rgb" else "L"
-    images = []
-    for f in files:
-        try:
-            with Image.open(f) as img:
-                img = img.convert(mode)
-                if image_size is not None and img.size != (image_size[1], image_size[0]):
-                    img = img.resize((image_size[1], image_size[0]), Image.BILINEAR)
-                images.append(np.asarray(img, dtype=np.uint8))
-        except (UnidentifiedImageError, OSError) as exc:
-            raise ValueError(f"Could not read image {str(f)!r} in `path`: {exc}") from exc
-    sizes = sorted({im.shape[:2] for im in images})
-    if len(sizes) > 1:
-        raise ValueError(
-            f"Images in `path`={str(path)!r} have {len(sizes)} different sizes (e.g. {sizes[:3]}); "
-            "pass image_size=(height, width) to resize them."
-        )
-    x = np.stack(images)
-    if x.ndim == 3:
-        x = x[..., None]
+    images = [read_image(f, image_size, color_mode, argument="path") for f in files]
+    x = stack_images(images, "path", "Pass image_size=(height, width) to resize them.")
     return x, np.asarray(labels, dtype=np.int64), class_names

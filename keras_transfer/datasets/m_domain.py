@@ -11,11 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from keras_transfer.datasets._checks import check_seed
+from keras_transfer._validation import check_images, check_seed
 from keras_transfer.datasets.digits import load_digits_images
 from keras_transfer.datasets.fashion_mnist import load_fashion_mnist
 from keras_transfer.datasets.photos import load_photos
-from keras_transfer.utils import check_images
 
 _CHUNK = 8192
 

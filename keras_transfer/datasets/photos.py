@@ -52,7 +52,7 @@ def load_photos(photos: Sequence | None = None) -> list[np.ndarray]:
         >>> [p.shape for p in load_photos()]
         [(427, 640, 3), (427, 640, 3)]
     """
-    from keras_transfer.utils import suggest
+    from keras_transfer._validation import suggest
 
     if photos is None:
         photos = DEFAULT_PHOTOS

@@ -8,7 +8,7 @@ import keras
 from keras import ops
 
 from keras_transfer.api_export import export
-from keras_transfer.callbacks.reversal_schedule import ReversalSchedule
+from keras_transfer.schedules.reversal_schedule import ReversalSchedule
 
 
 @export
@@ -20,7 +20,7 @@ class GradientReversal(keras.layers.Layer):
     xs - scale * (x - xs)``), so it works on every Keras backend; the forward pass returns ``x``
     bit for bit.
 
-    ``scale`` is a float or a `keras_transfer.callbacks.ReversalSchedule`. With a schedule the
+    ``scale`` is a float or a `keras_transfer.schedules.ReversalSchedule`. With a schedule the
     layer counts its own training calls in a non-trainable variable ``step`` (one per optimizer
     step when the layer is called once per step) and evaluates the schedule in the graph, so the
     weight is exact with ``steps_per_execution > 1``. The value used by the last call is returned

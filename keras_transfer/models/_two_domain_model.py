@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_transfer.adaptation import _two_domain as td
+from keras_transfer.models import _two_domain as td
 
 
 class TwoDomainModel(keras.Model):

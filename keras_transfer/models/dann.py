@@ -5,11 +5,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_transfer.adaptation import _two_domain as td
 from keras_transfer.api_export import export
-from keras_transfer.callbacks.reversal_schedule import ReversalSchedule
 from keras_transfer.layers.gradient_reversal import GradientReversal
+from keras_transfer.models import _two_domain as td
 from keras_transfer.models._two_domain_model import TwoDomainModel
+from keras_transfer.schedules.reversal_schedule import ReversalSchedule
 
 
 def _default_domain_head(units: int = 64):
@@ -31,7 +31,7 @@ class DANN(TwoDomainModel):
     ``feature_extractor -> label_head`` classifies; ``feature_extractor -> GradientReversal ->
     domain_head`` tells source from target, and the reversed gradient pushes the features to
     make the domains indistinguishable. The reversal weight follows a
-    `keras_transfer.callbacks.ReversalSchedule` evaluated in the graph (default: the paper's
+    `keras_transfer.schedules.ReversalSchedule` evaluated in the graph (default: the paper's
     ``2 / (1 + exp(-10 p)) - 1`` ramp over the whole ``fit``).
 
     Data convention: ``fit(x=(source_x, target_x), y=source_y)`` with integer source labels,

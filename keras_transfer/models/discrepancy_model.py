@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import keras
 
-from keras_transfer.adaptation import _two_domain as td
 from keras_transfer.adaptation.coral import CORALLoss
 from keras_transfer.adaptation.mmd import MMDLoss
 from keras_transfer.api_export import export
+from keras_transfer.models import _two_domain as td
 from keras_transfer.models._two_domain_model import TwoDomainModel
 
 DISCREPANCIES = {"coral": CORALLoss, "mmd": MMDLoss}

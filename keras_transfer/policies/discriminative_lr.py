@@ -7,10 +7,10 @@ import re
 
 import keras
 
+from keras_transfer._validation import suggest
 from keras_transfer.api_export import export
 from keras_transfer.policies._groups import HEAD, TOP, group_weights, groups_top_down
 from keras_transfer.policies.trainability_policy import TrainabilityPolicy
-from keras_transfer.utils import suggest
 
 
 @export

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from keras_transfer._validation import suggest
 from keras_transfer.api_export import export
 from keras_transfer.policies._groups import group_of_layer
 from keras_transfer.policies.trainability_policy import TrainabilityPolicy
-from keras_transfer.utils import suggest
 
 
 @export

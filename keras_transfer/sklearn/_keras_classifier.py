@@ -8,7 +8,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from keras_transfer.sklearn._images import is_path_input, to_images
+from keras_transfer.image_io import is_path_input, to_images
 
 
 class KerasImageClassifier(ClassifierMixin, BaseEstimator):

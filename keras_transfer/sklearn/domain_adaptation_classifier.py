@@ -98,7 +98,7 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         check_common(self)
         self._check_y(y)
         if self.method not in METHODS:
-            from keras_transfer.utils import suggest
+            from keras_transfer._validation import suggest
 
             raise ValueError(
                 f"`method` must be one of {METHODS}; received method={self.method!r}."
@@ -159,7 +159,7 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         """Target images as float32 at the source's size, both with the same channels."""
         from keras import ops
 
-        from keras_transfer.sklearn._images import to_images
+        from keras_transfer.image_io import to_images
 
         if isinstance(X_target, np.ndarray) and X_target.ndim == 2 and hasattr(self, "n_features_in_"):
             if X_target.shape[1] != self.n_features_in_:

@@ -10,8 +10,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from keras_transfer.image_io import is_path_input, to_images
 from keras_transfer.sklearn import _cache
-from keras_transfer.sklearn._images import is_path_input, to_images
 
 _PROGRESS_MIN_BATCHES = 10  # verbose=1 shows a progress bar only for runs longer than this
 _PREDICT_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

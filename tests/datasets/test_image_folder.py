@@ -50,7 +50,7 @@ def test_folder_errors(tmp_path):
         load_image_folder(tmp_path)
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "cats" / "a.png")
     Image.fromarray(np.zeros((9, 8, 3), np.uint8)).save(tmp_path / "cats" / "b.png")
-    with pytest.raises(ValueError, match="different sizes.*image_size"):
+    with pytest.raises(ValueError, match="mixed sizes.*image_size"):
         load_image_folder(tmp_path)
     with pytest.raises(ValueError, match="`color_mode`"):
         load_image_folder(tmp_path, image_size=8, color_mode="rgba")

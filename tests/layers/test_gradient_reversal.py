@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_transfer.callbacks import ReversalSchedule
 from keras_transfer.layers import GradientReversal
+from keras_transfer.schedules import ReversalSchedule
 
 
 def vjp(fn, x, upstream):

@@ -10,9 +10,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_transfer.callbacks import ReversalSchedule
 from keras_transfer.layers import GradientReversal
 from keras_transfer.models import DANN
+from keras_transfer.schedules import ReversalSchedule
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

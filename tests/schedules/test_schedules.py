@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_transfer.callbacks import DANNLearningRate, ReversalSchedule
 from keras_transfer.layers import GradientReversal
+from keras_transfer.schedules import DANNLearningRate, ReversalSchedule
 
 
 def dann_lambda(step, total, gamma=10.0, scale=1.0):

@@ -25,7 +25,7 @@ class DANNLearningRate(keras.optimizers.schedules.LearningRateSchedule):
 
     Example:
         >>> import keras
-        >>> from keras_transfer.callbacks import DANNLearningRate
+        >>> from keras_transfer.schedules import DANNLearningRate
         >>> schedule = DANNLearningRate(total_steps=100)
         >>> round(float(schedule(0)), 5), round(float(schedule(100)), 5)
         (0.01, 0.00166)

@@ -34,7 +34,7 @@ class ReversalSchedule:
             (`keras_transfer.models.DANN.fit` fills it from ``epochs`` and the data size).
 
     Example:
-        >>> from keras_transfer.callbacks import ReversalSchedule
+        >>> from keras_transfer.schedules import ReversalSchedule
         >>> schedule = ReversalSchedule("dann", total_steps=100)
         >>> [round(float(schedule(s)), 4) for s in (0, 10, 100, 200)]
         [0.0, 0.4621, 0.9999, 0.9999]

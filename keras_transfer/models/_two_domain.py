@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_transfer.adaptation._checks import _shape
+from keras_transfer._validation import shape_of as _shape
 
 
 def _is_dataset(x) -> bool:

@@ -1,0 +1,177 @@
+"""Image input and output in one place: file discovery, decoding, resizing and batching.
+
+Everything that turns user input into a batch of images goes through here: the scikit-learn
+estimators, `keras_transfer.datasets.load_image_folder` and the dataset loaders. There is one
+resizer, `resize_images`: bilinear `keras.ops.image.resize` without antialiasing, the same
+operation `keras.utils.image_dataset_from_directory` applies in `tf.data`, so an image read from
+a file, from an array or streamed gives the same pixels.
+
+Example:
+    >>> import numpy as np
+    >>> from keras_transfer.image_io import resize_images, to_images
+    >>> resize_images(np.zeros((2, 8, 8, 3), "uint8"), (4, 4)).shape
+    (2, 4, 4, 3)
+    >>> to_images(np.zeros((3, 64)), resize=False, size=(8, 8)).shape  # flattened 8x8 rows
+    (3, 8, 8, 1)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from keras_transfer._validation import check_images
+
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+
+
+def is_path_input(X) -> bool:
+    """True for a folder path, a path, or a list/array of paths."""
+    if isinstance(X, (str, os.PathLike)):
+        return True
+    if isinstance(X, (list, tuple)) and len(X) and all(isinstance(x, (str, os.PathLike)) for x in X):
+        return True
+    return (
+        isinstance(X, np.ndarray)
+        and X.dtype.kind in "UO"
+        and X.ndim == 1
+        and len(X) > 0
+        and all(isinstance(x, (str, os.PathLike)) for x in X)
+    )
+
+
+def is_image_file(path) -> bool:
+    """True for a visible file whose extension is one of `IMAGE_EXTENSIONS`."""
+    path = Path(path)
+    return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def list_image_files(folder, argument: str = "X") -> list[str]:
+    """Image files below ``folder`` (recursive, hidden files skipped), sorted."""
+    found = []
+    for root, _, files in os.walk(folder):
+        found += [os.path.join(root, f) for f in files if is_image_file(os.path.join(root, f))]
+    if not found:
+        raise ValueError(
+            f"`{argument}`={os.fspath(folder)!r} is a folder without image files ({', '.join(IMAGE_EXTENSIONS)})."
+        )
+    return sorted(found)
+
+
+def resize_images(x, size: tuple[int, int]) -> np.ndarray:
+    """Bilinearly resize a batch ``(N, H, W[, C])`` to ``size`` = (height, width).
+
+    uint8 input comes back as uint8 (rounded and clipped); other dtypes as float32. A batch
+    already of that size is returned unchanged.
+    """
+    from keras import ops
+
+    x = np.asarray(x)
+    h, w = int(size[0]), int(size[1])
+    if x.shape[1:3] == (h, w):
+        return x
+    squeeze = x.ndim == 3
+    batch = x[..., None] if squeeze else x
+    out = ops.convert_to_numpy(
+        ops.image.resize(batch.astype("float32"), (h, w), interpolation="bilinear", antialias=False)
+    )
+    if x.dtype == np.uint8:
+        out = np.clip(np.round(out), 0, 255).astype(np.uint8)
+    return out[..., 0] if squeeze else out
+
+
+def read_image(
+    path, size: tuple[int, int] | None = None, color_mode: str = "rgb", argument: str = "X"
+) -> np.ndarray:
+    """Decode one image file as uint8 ``(H, W, C)`` (C = 3 for "rgb", 1 for "grayscale"),
+    resized with `resize_images` when ``size`` is given.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the file is not a readable image.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"`{argument}` names an image file that does not exist: {path!r}.")
+    try:
+        with Image.open(path) as img:
+            arr = np.asarray(img.convert("RGB" if color_mode == "rgb" else "L"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"Could not read image {path!r} in `{argument}`: {exc}") from exc
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if size is not None:
+        arr = resize_images(arr[None], size)[0]
+    return arr
+
+
+def stack_images(images: list, argument: str = "X", resize_hint: str = "") -> np.ndarray:
+    """Stack equally sized images; a clear error when their sizes differ."""
+    shapes = sorted({np.shape(im) for im in images})
+    if len(shapes) > 1:
+        raise ValueError(
+            f"`{argument}` holds images of mixed sizes {shapes[:4]}; they must share one size to be batched. "
+            + resize_hint
+        )
+    return np.stack(images)
+
+
+def load_paths(X, size: tuple[int, int] | None, argument: str = "X") -> np.ndarray:
+    """A folder or a list of image paths -> uint8 RGB batch, resized to ``size`` if given."""
+    if isinstance(X, (str, os.PathLike)):
+        path = os.fspath(X)
+        if not os.path.isdir(path):
+            raise ValueError(f"`{argument}`={path!r} must be a folder of images or a list of image paths.")
+        paths = list_image_files(path, argument)
+    else:
+        paths = [os.fspath(p) for p in X]
+    images = [read_image(p, size, argument=argument) for p in paths]
+    return stack_images(
+        images, argument, "Pass resize=True to resize every image to the backbone's input size."
+    )
+
+
+def unflatten(X: np.ndarray, argument: str = "X") -> np.ndarray:
+    """(N, F) rows of flattened square images -> (N, S, S, 1) if F = S*S, or (N, S, S, 3) if F = 3*S*S."""
+    n, f = X.shape
+    side = math.isqrt(f)
+    if side * side == f and f > 0:
+        return X.reshape(n, side, side, 1)
+    side = math.isqrt(f // 3)
+    if f % 3 == 0 and side * side * 3 == f and f > 0:
+        return X.reshape(n, side, side, 3)
+    raise ValueError(
+        f"2-D `{argument}` is read as rows of flattened square images of S*S (grayscale) or S*S*3 (RGB) "
+        f"pixels; received {f} features per row, which is neither. Reshape {argument} to "
+        "(n_images, height, width, channels) first."
+    )
+
+
+def to_images(X, resize: bool, size: tuple[int, int], argument: str = "X") -> np.ndarray:
+    """Any supported input -> a validated (N, H, W, C) numpy batch.
+
+    Accepted: an array (N, H, W), (N, H, W, C) with C in {1, 3}, or (N, H*W) / (N, 3*H*W) rows
+    of flattened square images; a list of arrays (of mixed sizes only with ``resize=True``); a
+    list of image file paths; or a folder (every image below it, sorted). Errors name
+    ``argument``.
+    """
+    if is_path_input(X):
+        return check_images(load_paths(X, size if resize else None, argument), argument=argument)
+    if isinstance(X, (list, tuple)) and len(X) and not np.isscalar(X[0]):
+        shapes = {np.shape(x) for x in X}
+        if len(shapes) > 1:
+            if not resize:
+                stack_images(
+                    list(X), argument, "Pass resize=True to resize every image to the backbone's input size."
+                )
+            images = [check_images(np.asarray(im)[None], argument=argument) for im in X]
+            return check_images(np.concatenate([resize_images(im, size) for im in images]), argument=argument)
+    arr = np.asarray(X) if not hasattr(X, "to_numpy") else X.to_numpy()
+    if arr.ndim == 2 and arr.dtype != object:
+        arr = unflatten(arr, argument)
+    return check_images(arr, argument=argument)
