@@ -1,9 +1,17 @@
-"""Backbones: every Keras Applications family, EfficientNet-Lite and TF-Hub behind one interface."""
+"""Backbones: every Keras Applications family, EfficientNet-Lite and TF-Hub behind one interface.
 
+Importing this package fills the registry: `registry` holds the Keras Applications entries,
+importing `efficientnet_lite` adds ``efficientnet_lite0``-``4`` and importing `hub_handles` (through
+`factory`) adds the curated ``hub:`` handles.
+"""
+
+from keras_transfer.backbones import efficientnet_lite  # noqa: F401  (registers its entries)
 from keras_transfer.backbones.backbone import Backbone
-from keras_transfer.backbones.factory import DEFAULT_BACKBONE, build_base, get_backbone
+from keras_transfer.backbones.bases import build_base
+from keras_transfer.backbones.factory import DEFAULT_BACKBONE, get_backbone
 from keras_transfer.backbones.hub_backbone import HubBackbone
-from keras_transfer.backbones.hub_layer import HubHandleUnavailableError, HubLayer
+from keras_transfer.backbones.hub_layer import HubLayer
+from keras_transfer.backbones.hub_loading import HubHandleUnavailableError
 from keras_transfer.backbones.registry import BACKBONES, list_backbones, register_backbone
 from keras_transfer.backbones.weights import WeightsUnavailableError, keras_cache_dir
 

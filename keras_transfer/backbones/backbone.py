@@ -5,7 +5,9 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from keras_transfer._validation import suggest
 from keras_transfer.api_export import export
+from keras_transfer.backbones.bases import build_base
 from keras_transfer.layers.family_preprocessing import FamilyPreprocessing
 
 POOLING = ("avg", "max", None)
@@ -97,8 +99,6 @@ class Backbone(keras.Model):
     def group_layers(self, group: str) -> list[keras.layers.Layer]:
         """The layers of block group ``group`` (bottom to top)."""
         if group not in self.block_groups:
-            from keras_transfer._validation import suggest
-
             raise ValueError(
                 f"`group` must be one of {self.block_names}; received group={group!r}."
                 + suggest(group, self.block_names)
@@ -149,8 +149,6 @@ class Backbone(keras.Model):
         config = dict(config)
         input_size = config.pop("input_size", None)
         if config.get("backbone") is not None:
-            from keras_transfer.backbones.factory import build_base
-
             name = config["backbone"]
             input_shape = (*input_size, 3) if input_size else None
             model, groups = build_base(name, input_shape=input_shape, weights=None)

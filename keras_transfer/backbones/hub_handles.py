@@ -11,11 +11,15 @@ in this registry's Keras Applications entries, where one exists. All image model
 RGB (``input_range=(0, 1)``, the `HubBackbone` default). Text encoders need ``tensorflow_text``
 for their preprocessors and return the ``pooled_output`` by default.
 
-Importing this module is cheap: nothing here imports TensorFlow or TF-Hub.
+Importing this module does not import TensorFlow Hub (`HubLayer` imports it when a layer is built).
 """
 
 from __future__ import annotations
 
+import os
+
+from keras_transfer._validation import suggest
+from keras_transfer.backbones.hub_backbone import HubBackbone, build_text_encoder
 from keras_transfer.backbones.registry import BACKBONES, register_backbone
 
 _TFHUB = "https://tfhub.dev/"
@@ -208,8 +212,6 @@ def _not_a_base(name):
 
 def _image_maker(name, handle, size, pattern):
     def make_backbone(input_shape=None, weights=None, pooling="avg", trainable=True, **kwargs):
-        from keras_transfer.backbones.hub_backbone import HubBackbone
-
         if input_shape is not None and (len(tuple(input_shape)) != 3 or tuple(input_shape)[-1] not in (1, 3)):
             raise ValueError(
                 f"`input_shape` must be (height, width, 1 or 3); received input_shape={input_shape!r}."
@@ -220,8 +222,6 @@ def _image_maker(name, handle, size, pattern):
         kwargs.setdefault("name", f"hub_{short}_backbone" if short in HUB_HANDLES else "hub_backbone")
         path = None
         if weights not in (None, "imagenet", "hub"):
-            import os
-
             path = os.fspath(weights)
             if not os.path.exists(path):
                 raise FileNotFoundError(
@@ -240,8 +240,6 @@ def _image_maker(name, handle, size, pattern):
 def _text_maker(name, handle, preprocessor):
     def make_backbone(input_shape=None, weights=None, pooling="avg", trainable=True, **kwargs):
         """A text encoder is a strings-in `keras.Model` (see `build_text_encoder`), not a `Backbone`."""
-        from keras_transfer.backbones.hub_backbone import build_text_encoder
-
         kwargs.setdefault("name", "hub_text_encoder")
         return build_text_encoder(handle, preprocessor, trainable=trainable, **kwargs)
 
@@ -267,11 +265,7 @@ def hub_entry(name: str) -> dict:
         raise ValueError(
             "`name` must be 'hub:<short name>', 'hub:<URL>' or 'hub:<SavedModel folder>'; received 'hub:'."
         )
-    import os
-
     if not handle.startswith(("http://", "https://", "gs://")) and not os.path.exists(handle):
-        from keras_transfer._validation import suggest
-
         curated = [f"hub:{short}" for short in HUB_HANDLES]
         raise ValueError(
             f"`backbone` must be 'hub:<short name>' with a name from list_backbones('hub:*'), "

@@ -12,23 +12,18 @@ when ``keras_transfer.backbones`` is imported.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 
 import keras
 
 from keras_transfer.api_export import export
-from keras_transfer.backbones.hub_loading import (  # noqa: F401  (re-exported: the public names lived here)
-    HubHandleUnavailableError,
-    hub_cache_dir,
-    hub_cache_path,
-    load_module,
-    resolve_handle,
-)
+from keras_transfer.backbones.hub_loading import load_module
 
 
 def _module_variables(module) -> list:
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow-only module: imported when a layer is built
 
     found = getattr(module, "variables", None)
     if found is None:  # a SavedModel without the hub attributes: walk its object graph
@@ -42,8 +37,6 @@ def _module_variables(module) -> list:
 
 
 def _takes_training(fn) -> bool:
-    import inspect
-
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):

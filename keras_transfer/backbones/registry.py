@@ -9,6 +9,13 @@ Each entry holds:
     min_size       smallest input side the architecture accepts
     block_pattern  regex whose first group names a block; layers are cut by position
     block_anchor   "start" (the first match opens a block) or "end" (a match closes a block)
+
+Entries may also hold ``make_backbone``: a callable ``(input_shape, weights, pooling, trainable,
+**kwargs) -> Backbone`` for entries that build their own backbone (TF-Hub handles).
+
+This module holds the Keras Applications entries. Importing ``keras_transfer.backbones`` adds the
+EfficientNet-Lite entries (``efficientnet_lite.py``) and the curated TF-Hub handles
+(``hub_handles.py``), so every import of the package sees the full registry.
 """
 
 from __future__ import annotations
@@ -177,17 +184,4 @@ def list_backbones(pattern: str = "*") -> list[str]:
         >>> list_backbones("vgg*")
         ['vgg16', 'vgg19']
     """
-    _load_plugins()
     return sorted(n for n in BACKBONES if fnmatch.fnmatchcase(n, pattern))
-
-
-def _load_plugins() -> None:
-    """Import the modules that register more entries (EfficientNet-Lite, curated TF-Hub handles)."""
-    import importlib
-
-    for module in ("keras_transfer.backbones.efficientnet_lite", "keras_transfer.backbones.hub_handles"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise

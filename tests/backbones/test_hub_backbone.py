@@ -11,7 +11,8 @@ import pytest
 from keras_transfer.backbones import Backbone, get_backbone, list_backbones
 from keras_transfer.backbones.hub_backbone import HubBackbone
 from keras_transfer.backbones.hub_handles import HUB_HANDLES, hub_entry
-from keras_transfer.backbones.hub_layer import HubHandleUnavailableError, HubLayer, hub_cache_path
+from keras_transfer.backbones.hub_layer import HubLayer
+from keras_transfer.backbones.hub_loading import HubHandleUnavailableError, hub_cache_path
 from keras_transfer.backbones.registry import BACKBONES
 from tests.backbones._hub_fixtures import (
     NUM_FEATURES,

@@ -26,7 +26,9 @@ FAMILY_REPRESENTATIVES = {
     "efficientnet_v2": "efficientnet_v2_b0",
     "convnext": "convnext_tiny",
 }
-# Expected block counts (from the architectures; see PLATFORM_NOTES "Block structure").
+# Expected block counts: one block per named anchor in the architecture's layer names (MobileNetV2
+# `block_<n>_`, ResNet `conv<s>_block<b>_`, EfficientNet `block<s><x>_`, ...), counted from the
+# Keras Applications models.
 EXPECTED_BLOCKS = {
     "vgg16": 5,
     "resnet50": 16,
@@ -215,17 +217,15 @@ def test_weights_file_checked_before_keras_sees_it(tmp_path):
 
 
 def test_offline_imagenet_download_names_file_cache_and_fix(monkeypatch):
-    """Keras' real download path runs; only the socket is refused, as on a machine with no network."""
-    import urllib.error
-
-    from keras.src.utils import file_utils
+    """Keras' real download path runs; only name resolution fails, as on a machine with no network."""
+    import socket
 
     from keras_transfer.backbones import WeightsUnavailableError, keras_cache_dir
 
     def refuse(*args, **kwargs):
-        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+        raise socket.gaierror(-3, "Temporary failure in name resolution")
 
-    monkeypatch.setattr(file_utils, "urlretrieve", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
     cached = os.path.join(keras_cache_dir(), "mobilenet_1_0_224_tf_no_top.h5")
     if os.path.exists(cached):
         pytest.skip("the weights are already cached on this machine")
