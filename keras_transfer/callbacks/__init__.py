@@ -1,6 +1,7 @@
-"""Callbacks, things that run between epochs: gradual unfreezing and unsupervised validation."""
+"""Callbacks, things that run between epochs: trainability schedules (gradual unfreezing) and
+unsupervised validation of domain adaptation."""
 
-from keras_transfer.callbacks.gradual_unfreezing import GradualUnfreezing
 from keras_transfer.callbacks.unsupervised_validation import UnsupervisedValidation
+from keras_transfer.policies.trainability_scheduler import TrainabilityScheduler
 
-__all__ = ["GradualUnfreezing", "UnsupervisedValidation"]
+__all__ = ["TrainabilityScheduler", "UnsupervisedValidation"]

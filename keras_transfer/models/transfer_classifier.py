@@ -5,10 +5,14 @@ from __future__ import annotations
 import keras
 
 from keras_transfer.api_export import export
-from keras_transfer.policies.discriminative_lr import _policy_arg
-from keras_transfer.policies.freeze_all import FreezeAll
-from keras_transfer.policies.l2sp import L2SP
-from keras_transfer.policies.trainability_policy import policy_chain
+from keras_transfer.policies import (
+    L2SP,
+    FreezeAll,
+    GradualUnfreezing,
+    TrainabilityScheduler,
+    as_policy,
+    policy_chain,
+)
 
 
 @export
@@ -26,10 +30,12 @@ class TransferClassifier(keras.Model):
         backbone: a `keras_transfer.backbones.Backbone` with pooling (or a registry name, built
             with ``get_backbone(name)`` and its default ImageNet weights).
         num_classes: number of classes (>= 2).
-        policy: a `keras_transfer.policies` policy (default `FreezeAll`).
+        policy: a `keras_transfer.policies` policy; ``"freeze_all"`` (the default: only the head
+            trains) or ``"unfreeze_all"``; ``None`` means `UnfreezeAll`, as everywhere in the
+            package (see `keras_transfer.policies.as_policy`).
         dropout: dropout rate before the classifier, in [0, 1).
         policy_epoch: schedule epoch the policy is applied at (kept up to date by the
-            `GradualUnfreezing` callback so a saved model reloads mid-schedule).
+            `TrainabilityScheduler` callback so a saved model reloads mid-schedule).
 
     Example:
         >>> import numpy as np
@@ -45,7 +51,13 @@ class TransferClassifier(keras.Model):
     """
 
     def __init__(
-        self, backbone, num_classes: int, policy=None, dropout: float = 0.2, policy_epoch: int = 0, **kwargs
+        self,
+        backbone,
+        num_classes: int,
+        policy="freeze_all",
+        dropout: float = 0.2,
+        policy_epoch: int = 0,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         if isinstance(backbone, str):
@@ -75,13 +87,11 @@ class TransferClassifier(keras.Model):
         self.classifier = keras.layers.Dense(num_classes, activation="softmax", name="head_classifier")
         self.classifier.build((None, backbone.num_features))
         self.policy = None
-        self.set_policy(
-            _policy_arg(policy if policy is not None else FreezeAll(), "policy"), self.policy_epoch
-        )
+        self.set_policy(as_policy(policy, "policy"), self.policy_epoch)
 
     def set_policy(self, policy, epoch: int = 0):
         """Apply ``policy`` (and record it); recompile afterwards if the model was compiled."""
-        policy = _policy_arg(policy, "policy")
+        policy = as_policy(policy, "policy")
         policy.apply(self, epoch=epoch)
         self.policy = policy
         self.policy_epoch = int(epoch)
@@ -139,8 +149,6 @@ class TransferClassifier(keras.Model):
             A ``History`` covering both phases: ``history.history["phase"]`` names each epoch's
             phase and ``self.phases`` lists ``(phase, first_epoch, last_epoch)``.
         """
-        from keras_transfer.policies.gradual_unfreezing import GradualUnfreezing
-
         for arg, value in (("head_epochs", head_epochs), ("epochs", epochs)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"`{arg}` must be an int >= 0; received {arg}={value!r}.")
@@ -162,9 +170,7 @@ class TransferClassifier(keras.Model):
             self.compile(optimizer=make(learning_rate))
             extra = list(callbacks or [])
             if any(isinstance(p, GradualUnfreezing) for p in policy_chain(policy)):
-                from keras_transfer.callbacks.gradual_unfreezing import GradualUnfreezing as Schedule
-
-                extra.append(Schedule(policy, start_epoch=head_epochs))
+                extra.append(TrainabilityScheduler(policy, start_epoch=head_epochs))
             h = self.fit(
                 x, y, initial_epoch=head_epochs, epochs=head_epochs + epochs, callbacks=extra, **fit_kwargs
             )

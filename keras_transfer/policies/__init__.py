@@ -8,17 +8,21 @@ Example:
     (True, False)
 """
 
+from keras_transfer.policies._groups import find_backbone
 from keras_transfer.policies.batch_norm import recalibrate_batch_norm
 from keras_transfer.policies.discriminative_lr import DiscriminativeLR
 from keras_transfer.policies.freeze_all import FreezeAll
 from keras_transfer.policies.gradual_unfreezing import GradualUnfreezing
 from keras_transfer.policies.l2sp import L2SP
 from keras_transfer.policies.optimizer_state import recompile_keeping_state
-from keras_transfer.policies.trainability_plot import plot_trainability
-from keras_transfer.policies.trainability_policy import TrainabilityPolicy
+from keras_transfer.policies.resolve import as_policy
+from keras_transfer.policies.trainability_policy import TrainabilityPolicy, policy_chain
+from keras_transfer.policies.trainability_scheduler import TrainabilityScheduler
+from keras_transfer.policies.trainability_table import trainability_table
 from keras_transfer.policies.unfreeze_all import UnfreezeAll
 from keras_transfer.policies.unfreeze_from import UnfreezeFrom
 from keras_transfer.policies.unfreeze_top import UnfreezeTop
+from keras_transfer.policies.wrapper_policy import WrapperPolicy
 
 __all__ = [
     "DiscriminativeLR",
@@ -29,7 +33,12 @@ __all__ = [
     "UnfreezeAll",
     "UnfreezeFrom",
     "UnfreezeTop",
-    "plot_trainability",
+    "TrainabilityScheduler",
+    "WrapperPolicy",
+    "as_policy",
+    "find_backbone",
+    "policy_chain",
+    "trainability_table",
     "recalibrate_batch_norm",
     "recompile_keeping_state",
 ]

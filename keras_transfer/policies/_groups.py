@@ -68,8 +68,8 @@ def group_of_layer(backbone, layer_name: str) -> str | None:
 def group_weights(backbone, group: str) -> list:
     """Every weight of the layers of ``group`` (trainable or not)."""
     out = []
-    for item in backbone.group_layers(group):
-        out.extend(item.weights if isinstance(item, keras.layers.Layer) else [item])
+    for layer in backbone.group_layers(group):
+        out.extend(layer.weights)
     return out
 
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import math
 import re
 
 import keras
 
-from keras_transfer._validation import suggest
+from keras_transfer._validation import check_float, suggest
 from keras_transfer.api_export import export
-from keras_transfer.policies._groups import HEAD, TOP, group_weights, groups_top_down
+from keras_transfer.policies._groups import HEAD, TOP, find_backbone, group_weights, groups_top_down
 from keras_transfer.policies.trainability_policy import TrainabilityPolicy
+from keras_transfer.policies.wrapper_policy import WrapperPolicy
 
 
 @export
-class DiscriminativeLR(TrainabilityPolicy):
+class DiscriminativeLR(WrapperPolicy):
     """Lower learning rates for lower layers: ``base_lr * decay ** depth`` per block group.
 
     Depth counts groups from the top: the head and ``'top'`` have depth 0, the last named block
@@ -49,32 +49,16 @@ class DiscriminativeLR(TrainabilityPolicy):
         base_policy: TrainabilityPolicy | dict | None = None,
         bn: str | None = None,
     ):
-        base_policy = _policy_arg(base_policy)
-        if not _positive(base_lr):
-            raise ValueError(f"`base_lr` must be a positive number; received base_lr={base_lr!r}.")
-        if not _positive(decay) or decay > 1:
-            raise ValueError(f"`decay` must be a number in (0, 1]; received decay={decay!r}.")
-        multipliers = dict(multipliers or {})
-        for group, value in multipliers.items():
-            if not (_positive(value) or value == 0):
-                raise ValueError(
-                    f"`multipliers` must map group names to numbers >= 0; received multipliers[{group!r}]={value!r}."
-                )
-        self.bn = None if bn is None else TrainabilityPolicy(bn).bn
-        self.base_lr = float(base_lr)
-        self.decay = float(decay)
-        self.multipliers = {str(k): float(v) for k, v in multipliers.items()}
-        self.base_policy = base_policy
-
-    @property
-    def bn_mode(self):
-        return self.bn or self.base_policy.bn_mode
-
-    def trainable_groups(self, backbone, epoch: int = 0):
-        return self.base_policy.trainable_groups(backbone, epoch)
-
-    def attach(self, model, backbone, eligible):
-        self.base_policy.attach(model, backbone, eligible)
+        super().__init__(base_policy, bn)
+        self.base_lr = check_float(base_lr, "base_lr", min_value=0, min_inclusive=False)
+        self.decay = check_float(decay, "decay", min_value=0, max_value=1, min_inclusive=False)
+        if not isinstance(multipliers, (dict, type(None))):
+            raise TypeError(
+                f"`multipliers` must be a dict {{group: multiplier}} or None; received {type(multipliers).__name__}."
+            )
+        self.multipliers = {
+            str(k): check_float(v, f"multipliers[{k!r}]", min_value=0) for k, v in (multipliers or {}).items()
+        }
 
     def lr_multipliers(self, backbone) -> dict[str, float]:
         order = groups_top_down(backbone)
@@ -96,8 +80,6 @@ class DiscriminativeLR(TrainabilityPolicy):
 
     def make_optimizer(self, model, optimizer="adam"):
         """A `MultiOptimizer`: one copy of ``optimizer`` per group at ``base_lr * multiplier``."""
-        from keras_transfer.policies._groups import find_backbone
-
         backbone = find_backbone(model)
         template = keras.optimizers.get(optimizer)
         if isinstance(template, keras.optimizers.MultiOptimizer):
@@ -123,27 +105,5 @@ class DiscriminativeLR(TrainabilityPolicy):
             "base_lr": self.base_lr,
             "decay": self.decay,
             "multipliers": self.multipliers,
-            "base_policy": keras.saving.serialize_keras_object(self.base_policy),
-            "bn": self.bn,
+            **super().get_config(),
         }
-
-
-def _positive(value) -> bool:
-    return (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    )
-
-
-def _policy_arg(policy, argument: str = "base_policy"):
-    from keras_transfer.policies.unfreeze_all import UnfreezeAll
-
-    if policy is None:
-        return UnfreezeAll()
-    if isinstance(policy, dict):
-        policy = keras.saving.deserialize_keras_object(policy)
-    if not isinstance(policy, TrainabilityPolicy):
-        raise TypeError(
-            f"`{argument}` must be a keras_transfer.policies policy (e.g. UnfreezeTop(2)); "
-            f"received {type(policy).__name__}."
-        )
-    return policy

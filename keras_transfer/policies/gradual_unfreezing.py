@@ -5,6 +5,7 @@ from __future__ import annotations
 from keras_transfer.api_export import export
 from keras_transfer.policies._groups import named_blocks
 from keras_transfer.policies.trainability_policy import TrainabilityPolicy
+from keras_transfer.policies.trainability_scheduler import TrainabilityScheduler
 from keras_transfer.policies.unfreeze_top import top_groups
 
 
@@ -16,7 +17,7 @@ class GradualUnfreezing(TrainabilityPolicy):
     schedule) the top ``start_blocks + e // every`` named blocks train, or, with ``at_epochs``,
     ``start_blocks + (number of scheduled epochs <= e)``. ``'top'`` always trains (as in
     `UnfreezeTop`); one step past the last named block also unfreezes ``'stem'``. The schedule is
-    driven by `keras_transfer.callbacks.GradualUnfreezing` (``policy.callback()``), which
+    driven by the `TrainabilityScheduler` callback (``policy.callback()``), which
     re-applies the policy, recompiles and carries the optimizer state over.
 
     Args:
@@ -82,9 +83,7 @@ class GradualUnfreezing(TrainabilityPolicy):
 
     def callback(self, start_epoch: int = 0, verbose: int = 0):
         """The Keras callback that drives this schedule during ``fit``."""
-        from keras_transfer.callbacks.gradual_unfreezing import GradualUnfreezing as Callback
-
-        return Callback(self, start_epoch=start_epoch, verbose=verbose)
+        return TrainabilityScheduler(self, start_epoch=start_epoch, verbose=verbose)
 
     def get_config(self):
         return {

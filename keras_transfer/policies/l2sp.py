@@ -5,29 +5,15 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from keras_transfer._validation import check_float
 from keras_transfer.api_export import export
-from keras_transfer.policies.discriminative_lr import _policy_arg
+from keras_transfer.policies.penalty import Penalty
 from keras_transfer.policies.trainability_policy import TrainabilityPolicy
-
-
-class Penalty:
-    """A variable regularizer ``scale / 2 * ||x - anchor||^2`` chained to the one it replaced."""
-
-    def __init__(self, scale: float, anchor=None, previous=None):
-        self.scale = scale
-        self.anchor = anchor
-        self.previous = previous
-
-    def __call__(self, x):
-        diff = x if self.anchor is None else x - self.anchor
-        out = 0.5 * self.scale * ops.sum(ops.square(ops.cast(diff, "float32")))
-        if self.previous is not None:
-            out = out + self.previous(x)
-        return out
+from keras_transfer.policies.wrapper_policy import WrapperPolicy
 
 
 @export
-class L2SP(TrainabilityPolicy):
+class L2SP(WrapperPolicy):
     """L2-SP regularisation: keep the fine-tuned backbone close to its starting point.
 
     Adds ``alpha / 2 * ||w - w0||^2`` over the trainable backbone weights (``w0``: their values
@@ -60,27 +46,10 @@ class L2SP(TrainabilityPolicy):
         base_policy: TrainabilityPolicy | dict | None = None,
         bn: str | None = None,
     ):
-        for arg, value in (("alpha", alpha), ("beta", beta)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ValueError(f"`{arg}` must be a number >= 0; received {arg}={value!r}.")
-        self.alpha = float(alpha)
-        self.beta = float(beta)
-        self.base_policy = _policy_arg(base_policy)
-        self.bn = None if bn is None else TrainabilityPolicy(bn).bn
+        super().__init__(base_policy, bn)
+        self.alpha = check_float(alpha, "alpha", min_value=0)
+        self.beta = check_float(beta, "beta", min_value=0)
         self._anchors: dict[int, keras.Variable] = {}
-
-    @property
-    def bn_mode(self):
-        return self.bn or self.base_policy.bn_mode
-
-    def trainable_groups(self, backbone, epoch: int = 0):
-        return self.base_policy.trainable_groups(backbone, epoch)
-
-    def lr_multipliers(self, backbone):
-        return self.base_policy.lr_multipliers(backbone)
-
-    def make_optimizer(self, model, optimizer="adam"):
-        return self.base_policy.make_optimizer(model, optimizer)
 
     def anchors_for(self, variables) -> list:
         """The anchor (pretrained copy) of each variable, created on first use."""
@@ -111,6 +80,5 @@ class L2SP(TrainabilityPolicy):
         return {
             "alpha": self.alpha,
             "beta": self.beta,
-            "base_policy": keras.saving.serialize_keras_object(self.base_policy),
-            "bn": self.bn,
+            **super().get_config(),
         }

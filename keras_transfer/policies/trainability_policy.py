@@ -6,6 +6,8 @@ import keras
 
 from keras_transfer.api_export import export
 from keras_transfer.policies._groups import HEAD, check_bn, find_backbone, is_batch_norm
+from keras_transfer.policies.penalty import Penalty
+from keras_transfer.policies.trainability_table import format_table, trainability_table
 
 
 @export
@@ -74,8 +76,6 @@ class TrainabilityPolicy:
 
         The table reads the model's actual trainable flags; apply the policy first.
         """
-        from keras_transfer.policies.trainability_table import format_table, trainability_table
-
         text = format_table(trainability_table(model, policy=self), title=repr(self))
         if print_fn is not None:
             print_fn(text)
@@ -123,9 +123,6 @@ def set_trainable(model, backbone, groups, bn: str) -> dict:
     for group in backbone.block_groups:
         train = group in groups
         for item in backbone.group_layers(group):
-            if not isinstance(item, keras.layers.Layer):  # a variable group (TF-Hub modules)
-                item.trainable = train
-                continue
             item.trainable = train
             if train and bn == "frozen":
                 for sub in item._flatten_layers(include_self=True):
@@ -136,8 +133,6 @@ def set_trainable(model, backbone, groups, bn: str) -> dict:
 
 def clear_penalties(model) -> None:
     """Remove penalties a previous policy attached to the variables of ``model``."""
-    from keras_transfer.policies.l2sp import Penalty
-
     for v in model.weights:
         while isinstance(v.regularizer, Penalty):
             v.regularizer = v.regularizer.previous

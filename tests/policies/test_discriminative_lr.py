@@ -64,9 +64,15 @@ def test_discriminative_lr_rejects_bad_arguments(model):
         DiscriminativeLR(1e-3, decay=-0.5)
     with pytest.raises(ValueError, match="`base_lr`"):
         DiscriminativeLR(0.0)
-    with pytest.raises(ValueError, match="`multipliers`"):
+    with pytest.raises(ValueError, match=r"`multipliers\['stem'\]` must be a finite number >= 0"):
         DiscriminativeLR(multipliers={"stem": -1})
+    with pytest.raises(ValueError, match="`base_lr`.*received base_lr=inf"):
+        DiscriminativeLR(float("inf"))
+    with pytest.raises(TypeError, match="`decay`.*str"):
+        DiscriminativeLR(decay="0.5")
     with pytest.raises(ValueError, match="`multipliers`.*Did you mean 'block1'"):
         DiscriminativeLR(multipliers={"blok1": 0.1}).lr_multipliers(model.backbone)
-    with pytest.raises(TypeError, match="`base_policy`"):
+    with pytest.raises(ValueError, match="`base_policy` as a string must be one of"):
         DiscriminativeLR(base_policy="all")
+    with pytest.raises(TypeError, match="`base_policy`"):
+        DiscriminativeLR(base_policy=2)

@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_transfer.callbacks.gradual_unfreezing import GradualUnfreezing as Schedule
 from keras_transfer.models import TransferClassifier
 from keras_transfer.policies import DiscriminativeLR, GradualUnfreezing
+from keras_transfer.policies import TrainabilityScheduler as Schedule
 from tests.policies._helpers import X, Y, group_change_recorder, tiny_backbone
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from keras_transfer.backbones import get_backbone
 from keras_transfer.models import TransferClassifier
+from keras_transfer.plots import plot_trainability
 from keras_transfer.policies import (
     L2SP,
     DiscriminativeLR,
@@ -17,7 +18,6 @@ from keras_transfer.policies import (
     UnfreezeAll,
     UnfreezeFrom,
     UnfreezeTop,
-    plot_trainability,
 )
 from tests.policies._helpers import X, Y, tiny_backbone
 
@@ -129,7 +129,7 @@ def test_policy_on_model_without_block_groups_names_the_argument():
         TransferClassifier(plain, 3)
     with pytest.raises(ValueError, match="`num_classes`"):
         TransferClassifier(tiny_backbone(), 1)
-    with pytest.raises(TypeError, match="`policy`"):
+    with pytest.raises(ValueError, match="`policy`.*Did you mean .freeze_all."):
         TransferClassifier(tiny_backbone(), 2, policy="freeze")
 
 

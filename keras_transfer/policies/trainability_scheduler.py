@@ -1,11 +1,16 @@
-"""`GradualUnfreezing` callback: re-applies a policy each epoch, recompiling when the set changes."""
+"""`TrainabilityScheduler`: the callback that re-applies a policy each epoch, recompiling when the
+trainable set changes (it drives `GradualUnfreezing`)."""
 
 from __future__ import annotations
 
 import keras
 
+from keras_transfer.policies._groups import find_backbone
+from keras_transfer.policies.optimizer_state import recompile_keeping_state
+from keras_transfer.policies.trainability_policy import TrainabilityPolicy
 
-class GradualUnfreezing(keras.callbacks.Callback):
+
+class TrainabilityScheduler(keras.callbacks.Callback):
     """Drive a `keras_transfer.policies.GradualUnfreezing` schedule (or any policy) during ``fit``.
 
     At the start of each epoch the policy's trainable groups for ``epoch - start_epoch`` are
@@ -14,7 +19,8 @@ class GradualUnfreezing(keras.callbacks.Callback):
     trainable set until you recompile; iterations and the slots of already-training variables carry
     over). Tested with the TensorFlow backend; on JAX run one ``fit`` per stage instead.
 
-    Not registered for ``.keras`` saving: callbacks are not part of a saved model.
+    Not registered for ``.keras`` saving: callbacks are not part of a saved model. Also exported as
+    ``keras_transfer.callbacks.TrainabilityScheduler``.
 
     Args:
         policy: the policy applied to the model (it may wrap a schedule, e.g. ``L2SP(base_policy=
@@ -36,8 +42,6 @@ class GradualUnfreezing(keras.callbacks.Callback):
 
     def __init__(self, policy, start_epoch: int = 0, verbose: int = 0):
         super().__init__()
-        from keras_transfer.policies.trainability_policy import TrainabilityPolicy
-
         if not isinstance(policy, TrainabilityPolicy):
             raise TypeError(
                 f"`policy` must be a keras_transfer.policies policy; received {type(policy).__name__}."
@@ -48,9 +52,6 @@ class GradualUnfreezing(keras.callbacks.Callback):
         self.groups_by_epoch: dict[int, list[str]] = {}
 
     def on_epoch_begin(self, epoch, logs=None):
-        from keras_transfer.policies._groups import find_backbone
-        from keras_transfer.policies.optimizer_state import recompile_keeping_state
-
         backbone = find_backbone(self.model)
         step = max(epoch - self.start_epoch, 0)
         groups = self.policy.trainable_groups(backbone, step)
@@ -63,4 +64,4 @@ class GradualUnfreezing(keras.callbacks.Callback):
             self.model.policy_epoch = step
         recompile_keeping_state(self.model)
         if self.verbose:
-            print(f"GradualUnfreezing: epoch {epoch}: training {groups}")
+            print(f"TrainabilityScheduler: epoch {epoch}: training {groups}")
