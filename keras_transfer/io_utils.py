@@ -1,0 +1,146 @@
+"""Atomic file writes: a reader sees the old complete file or the new complete one, never a torn one.
+
+`keras.Model.save` writes its target in place: a save that fails midway (disk full, quota, a crash)
+leaves a truncated file where a good one was, and a failed save leaves a 0-byte file at the target
+even when nothing was there before. `atomic_write` gives the writer a temporary path in the same
+folder (so the final rename never crosses file systems), renames it over the target with
+`os.replace` only once the writer has finished, and removes it if the writer fails. Every writer
+gets its own temporary name (`tempfile.mkstemp`), so concurrent writers of one target never share
+a half-written file: the last one to finish wins, whole.
+
+This module imports nothing heavy: use it for any file the package writes (models, weights,
+caches, figures).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+
+from keras_transfer._validation import check_bool
+
+__all__ = ["atomic_write", "save_model"]
+
+
+def _suffix(name: str) -> str:
+    """Everything from the first dot of the file name (``".weights.h5"``, ``".keras"``, ``".tar.gz"``)."""
+    stem = name.lstrip(".")
+    dot = stem.find(".")
+    return stem[dot:] if dot >= 0 else ""
+
+
+def _umask() -> int:
+    try:  # Linux reports it without changing it
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, and put it back at once
+    os.umask(mask)
+    return mask
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[str]:
+    """Write ``path`` atomically: yields a temporary path to write; it becomes ``path`` on success.
+
+    The temporary file lies in the folder of ``path`` (created if missing), is named
+    ``.<name>.<random><suffixes of name>`` (the suffixes are kept because writers such as
+    `keras.Model.save` check them: ``.keras``, ``.weights.h5``) and exists, empty, when the block
+    starts. When the block ends without an exception the file is flushed to disk and renamed over
+    ``path`` with `os.replace`; when it raises, the temporary file is removed, ``path`` is left as
+    it was, and the exception propagates. The new file gets the permissions of the file it
+    replaces, or those of a newly created file (0666 less the umask).
+
+    Args:
+        path: the file to write.
+        overwrite: if False and ``path`` exists (before or when the write finishes), raise
+            `FileExistsError` and leave it untouched.
+
+    Yields:
+        The temporary path (a ``str``) to write to.
+
+    Raises:
+        FileExistsError: ``overwrite=False`` and ``path`` exists.
+
+    Example:
+        >>> import os, tempfile
+        >>> from keras_transfer.io_utils import atomic_write
+        >>> target = os.path.join(tempfile.mkdtemp(), "notes.txt")
+        >>> with atomic_write(target) as tmp:
+        ...     with open(tmp, "w") as f:
+        ...         _ = f.write("complete")
+        >>> open(target).read(), os.listdir(os.path.dirname(target))
+        ('complete', ['notes.txt'])
+    """
+    overwrite = check_bool(overwrite, "overwrite")
+    path = os.path.abspath(os.fspath(path))
+    folder, name = os.path.split(path)
+    if not name:
+        raise ValueError(f"`path` must name a file; received path={path!r}.")
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"`path`={path!r} exists; pass overwrite=True to replace it.")
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=_suffix(name))
+    os.close(fd)
+    try:
+        yield tmp
+        if os.path.isfile(path):
+            mode = os.stat(path).st_mode & 0o7777
+        else:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+        _fsync(tmp)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # fails, atomically, if path appeared meanwhile
+            except FileExistsError:
+                raise FileExistsError(
+                    f"`path`={path!r} was created while writing; pass overwrite=True to replace it."
+                ) from None
+    finally:
+        if os.path.lexists(tmp):
+            os.remove(tmp)
+
+
+def save_model(model, path: str | os.PathLike, *, overwrite: bool = True, **kwargs) -> str:
+    """``model.save(path)``, atomically: on failure the previous file at ``path`` is left intact.
+
+    Args:
+        model: a `keras.Model`.
+        path: the ``.keras`` file to write.
+        overwrite: if False and ``path`` exists, raise `FileExistsError` (no interactive prompt).
+        **kwargs: passed to ``model.save``.
+
+    Returns:
+        ``path`` as a string.
+
+    Example:
+        >>> import os, tempfile, keras
+        >>> from keras_transfer.io_utils import save_model
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        >>> path = save_model(model, os.path.join(tempfile.mkdtemp(), "model.keras"))
+        >>> keras.saving.load_model(path).output_shape
+        (None, 2)
+    """
+    if not os.fspath(path).endswith(".keras"):
+        raise ValueError(
+            f"`path` must end in '.keras' (the Keras 3 model format); received path={os.fspath(path)!r}."
+        )
+    with atomic_write(path, overwrite=overwrite) as tmp:
+        model.save(tmp, overwrite=True, **kwargs)
+    return os.fspath(path)
