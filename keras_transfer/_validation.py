@@ -248,3 +248,92 @@ def check_images(x, argument: str = "x", allow_nan: bool = False) -> np.ndarray:
             "Clean or drop them before extracting features."
         )
     return arr
+
+
+def check_labels(
+    y, name: str = "y", num_classes: int | None = None, num_examples: int | None = None
+) -> np.ndarray:
+    """Return integer class labels ``y`` as a 1-D int64 array, or raise an error that says what
+    is expected.
+
+    Accepted: a 1-D array (or ``(n, 1)`` column) of integers, or of floats that are whole
+    numbers, in ``[0, num_classes)``. Refused with a hint: strings (encode them, e.g. with
+    ``sklearn.preprocessing.LabelEncoder``, or use the scikit-learn estimators, which do), one-hot
+    rows (pass ``y.argmax(axis=1)``), fractional or non-finite floats, negative or too large labels,
+    and a length different from ``num_examples``.
+
+    Example:
+        >>> import numpy as np
+        >>> from keras_transfer._validation import check_labels
+        >>> check_labels(np.array([0.0, 2.0, 1.0]), num_classes=3).tolist()
+        [0, 2, 1]
+    """
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim == 2 and arr.shape[1] > 1:
+        raise ValueError(
+            f"`{name}` must hold one integer class label per example (shape (n,)); received shape="
+            f"{arr.shape}, which looks one-hot encoded. Pass {name}.argmax(axis=1) instead."
+        )
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be a 1-D array of integer class labels; received shape={arr.shape}.")
+    if arr.dtype.kind in "USO":
+        raise TypeError(
+            f"`{name}` must hold integer class labels 0..num_classes-1; received {'objects' if arr.dtype.kind == 'O' else 'strings'} "
+            f"such as {arr[:3].tolist()}. Encode them first (sklearn.preprocessing.LabelEncoder), or use the "
+            "scikit-learn estimators in keras_transfer.sklearn, which accept any labels."
+        )
+    if arr.dtype.kind == "b" or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise TypeError(f"`{name}` must hold integer class labels; received dtype={arr.dtype}.")
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all() or not np.all(arr == np.round(arr)):
+            bad = arr[~np.isfinite(arr) | (arr != np.round(arr))][:3].tolist()
+            raise ValueError(
+                f"`{name}` must hold integer class labels; received non-integer values such as {bad}. "
+                "Soft or continuous targets are not class labels."
+            )
+    if num_examples is not None and len(arr) != num_examples:
+        raise ValueError(
+            f"`{name}` must have one label per example: received {len(arr)} labels for {num_examples} examples."
+        )
+    labels = arr.astype(np.int64)
+    if len(labels) and labels.min() < 0:
+        raise ValueError(f"`{name}` must hold class labels >= 0; received {int(labels.min())}.")
+    if num_classes is not None and len(labels) and labels.max() >= num_classes:
+        raise ValueError(
+            f"`{name}` must hold class labels in [0, {num_classes - 1}] for a model with num_classes="
+            f"{num_classes}; received {int(labels.max())}."
+        )
+    return labels
+
+
+def check_pixel_range(x, name: str = "inputs", expected: tuple[float, float] = (0.0, 255.0)) -> None:
+    """Warn when the pixels of a numpy batch do not look like the range a backbone expects.
+
+    Backbones take raw 0-255 images and apply their own preprocessing. Two mistakes are common
+    and silently cost accuracy: images already scaled to [0, 1] (the features of
+    EfficientNet-Lite0 then differ by up to ~3 in absolute value) and pixels far outside 0-255.
+    Only concrete numpy arrays are checked (a batch inside ``fit`` is a tensor and is not).
+    """
+    import warnings
+
+    arr = np.asarray(x)
+    if arr.size == 0 or not np.issubdtype(arr.dtype, np.floating):
+        return
+    low, high = float(np.nanmin(arr)), float(np.nanmax(arr))
+    span = expected[1] - expected[0]
+    if low < expected[0] - 0.5 * span or high > expected[1] + 0.5 * span:
+        warnings.warn(
+            f"`{name}` has pixels in [{low:.4g}, {high:.4g}], far outside the expected "
+            f"{expected[0]:g}-{expected[1]:g}; the backbone's preprocessing assumes raw pixels in that range.",
+            UserWarning,
+            stacklevel=3,
+        )
+    elif expected == (0.0, 255.0) and high <= 1.0 and low >= 0.0 and arr.size > 16:
+        warnings.warn(
+            f"`{name}` has pixels in [{low:.3g}, {high:.3g}]: it looks scaled to 0-1, but the backbone expects "
+            "raw 0-255 pixels (it applies its own preprocessing). Multiply by 255, or pass the raw images.",
+            UserWarning,
+            stacklevel=3,
+        )
