@@ -24,6 +24,11 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument of the wrong type. It is both a ``TypeError`` and a ``ValueError`` (as
+    scikit-learn's ``InvalidParameterError`` is), so code that catches either keeps working."""
+
+
 def suggest(value, choices: Iterable[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for the closest choice, or ``""``."""
     match = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=0.6)
@@ -61,7 +66,7 @@ def check_int(
     bounds = _bounds_text(min_value, max_value)
     expected = f"an integer{' ' + bounds if bounds else ''}{' or None' if allow_none else ''}"
     if not _is_int(value):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"`{name}` must be {expected}; received {name}={value!r} of type {type(value).__name__}."
         )
     value = int(value)
@@ -93,7 +98,7 @@ def check_float(
     bounds = _bounds_text(min_value, max_value, min_inclusive, max_inclusive)
     expected = f"a finite number{' ' + bounds if bounds else ''}{' or None' if allow_none else ''}"
     if not _is_real(value):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"`{name}` must be {expected}; received {name}={value!r} of type {type(value).__name__}."
         )
     value = float(value)
@@ -107,7 +112,7 @@ def check_float(
 def check_bool(value, name: str) -> bool:
     """Return ``value`` as a Python bool; only ``True``/``False`` (or numpy bools) are accepted."""
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"`{name}` must be True or False; received {name}={value!r} of type {type(value).__name__}."
         )
     return bool(value)
@@ -124,7 +129,7 @@ def check_choice(value, choices: Sequence[str], name: str) -> str:
 def check_seed(seed, name: str = "seed") -> int:
     """Return ``seed`` as a non-negative Python int (numpy integers accepted)."""
     if not _is_int(seed):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"`{name}` must be a non-negative integer; received {name}={seed!r} of type "
             f"{type(seed).__name__}. Pass e.g. {name}=0."
         )

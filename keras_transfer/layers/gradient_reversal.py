@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import keras
 from keras import ops
 
+from keras_transfer._validation import ArgumentTypeError, check_float, check_int
 from keras_transfer.api_export import export
 from keras_transfer.schedules.reversal_schedule import ReversalSchedule
 
@@ -46,16 +45,12 @@ class GradientReversal(keras.layers.Layer):
         if isinstance(scale, dict):  # from a config
             scale = keras.saving.deserialize_keras_object(scale)
         if not isinstance(scale, ReversalSchedule):
-            if (
-                isinstance(scale, bool)
-                or not isinstance(scale, (int, float))
-                or not (math.isfinite(scale) and scale >= 0)
-            ):
-                raise ValueError(
-                    "`scale` must be a finite float >= 0 or a keras_transfer.callbacks."
-                    f"ReversalSchedule; received scale={scale!r}."
-                )
-            scale = float(scale)
+            try:
+                scale = check_float(scale, "scale", min_value=0)
+            except TypeError as exc:
+                raise ArgumentTypeError(
+                    f"{exc} Pass a number or a keras_transfer.schedules.ReversalSchedule."
+                ) from None
         self.scale = scale
         self.supports_masking = True
         self.step = self.add_weight(
@@ -83,8 +78,7 @@ class GradientReversal(keras.layers.Layer):
 
     def set_total_steps(self, total_steps: int) -> None:
         """Set the planned number of training steps used by the schedule (no-op for a float)."""
-        if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-            raise ValueError(f"`total_steps` must be a positive int; received total_steps={total_steps!r}.")
+        total_steps = check_int(total_steps, "total_steps", min_value=1)
         if self.schedule is not None:
             self.scale = ReversalSchedule(**{**self.schedule.get_config(), "total_steps": total_steps})
             self.total_steps.assign(float(total_steps))

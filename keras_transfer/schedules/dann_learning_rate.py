@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from keras_transfer._validation import check_float, check_int
 from keras_transfer.api_export import export
 
 
@@ -39,20 +40,12 @@ class DANNLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         alpha: float = 10.0,
         beta: float = 0.75,
     ):
-        if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-            raise ValueError(f"`total_steps` must be a positive int; received total_steps={total_steps!r}.")
-        if not initial_learning_rate > 0:
-            raise ValueError(
-                "`initial_learning_rate` must be > 0; received "
-                f"initial_learning_rate={initial_learning_rate!r}."
-            )
-        for name, value in (("alpha", alpha), ("beta", beta)):
-            if not value >= 0:
-                raise ValueError(f"`{name}` must be >= 0; received {name}={value!r}.")
-        self.total_steps = total_steps
-        self.initial_learning_rate = float(initial_learning_rate)
-        self.alpha = float(alpha)
-        self.beta = float(beta)
+        self.total_steps = check_int(total_steps, "total_steps", min_value=1)
+        self.initial_learning_rate = check_float(
+            initial_learning_rate, "initial_learning_rate", min_value=0, min_inclusive=False
+        )
+        self.alpha = check_float(alpha, "alpha", min_value=0)
+        self.beta = check_float(beta, "beta", min_value=0)
 
     def __call__(self, step):
         progress = ops.minimum(ops.cast(step, "float32") / float(self.total_steps), 1.0)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from keras import ops
 
+from keras_transfer._validation import check_choice, check_float, check_int
 from keras_transfer.api_export import export
 
 KINDS = ("dann", "linear", "constant")
@@ -47,21 +46,13 @@ class ReversalSchedule:
         gamma: float = 10.0,
         total_steps: int | None = None,
     ):
-        if kind not in KINDS:
-            raise ValueError(f"`kind` must be one of {KINDS}; received kind={kind!r}.")
-        if not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale < 0:
-            raise ValueError(f"`scale` must be a finite float >= 0; received scale={scale!r}.")
-        if not isinstance(gamma, (int, float)) or not gamma > 0:
-            raise ValueError(f"`gamma` must be a float > 0; received gamma={gamma!r}.")
-        if total_steps is not None and (
-            isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1
-        ):
-            raise ValueError(
-                f"`total_steps` must be a positive int or None; received total_steps={total_steps!r}."
-            )
+        check_choice(kind, KINDS, "kind")
+        scale = check_float(scale, "scale", min_value=0)
+        gamma = check_float(gamma, "gamma", min_value=0, min_inclusive=False)
+        total_steps = check_int(total_steps, "total_steps", min_value=1, allow_none=True)
         self.kind = kind
-        self.scale = float(scale)
-        self.gamma = float(gamma)
+        self.scale = scale
+        self.gamma = gamma
         self.total_steps = total_steps
 
     @property

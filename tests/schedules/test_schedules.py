@@ -49,7 +49,7 @@ def test_dann_learning_rate_matches_paper_formula_and_round_trips():
     assert isinstance(again, DANNLearningRate) and again.get_config() == schedule.get_config()
     optimizer = keras.optimizers.SGD(learning_rate=schedule)
     np.testing.assert_allclose(float(optimizer.learning_rate), 0.01, rtol=1e-6)
-    with pytest.raises(ValueError, match="`total_steps` must be a positive int"):
+    with pytest.raises(ValueError, match="`total_steps` must be an integer >= 1"):
         DANNLearningRate(total_steps=2.5)
 
 
