@@ -34,7 +34,7 @@ class Backbone(keras.Model):
         weights_source: where the weights came from (informational, kept in the config).
         frozen_layers: positions in ``model.layers`` of layers to set ``trainable=False`` (so the
             trainable state that policies set survives save/load; positions, because
-            auto-numbered layer names differ between sessions).
+            auto-numbered layer names differ between sessions). Layer names are accepted too.
 
     Attributes:
         num_features: channels of the output features.
@@ -58,7 +58,7 @@ class Backbone(keras.Model):
         block_groups: dict[str, list[str]] | None = None,
         pooling: str | None = "avg",
         weights_source: str | None = None,
-        frozen_layers: list[int] | None = None,
+        frozen_layers: list[int | str] | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -89,8 +89,9 @@ class Backbone(keras.Model):
             self.pool = keras.layers.GlobalMaxPooling2D(name="max_pool")
         else:
             self.pool = None
-        for index in frozen_layers or []:
-            self.base.layers[int(index)].trainable = False
+        for item in frozen_layers or []:
+            layer = self.base.get_layer(item) if isinstance(item, str) else self.base.layers[int(item)]
+            layer.trainable = False
 
     @property
     def block_names(self) -> list[str]:

@@ -23,6 +23,7 @@ import keras
 from keras_transfer.api_export import export
 from keras_transfer.backbones.backbone import POOLING, Backbone
 from keras_transfer.backbones.hub_layer import HubLayer
+from keras_transfer.safe_mode import check_safe_mode
 
 HUB_LAYER_NAME = "hub_module"
 
@@ -82,7 +83,9 @@ class HubBackbone(Backbone):
 
     Args:
         handle: TF-Hub URL (cached in ``$TFHUB_CACHE_DIR``) or SavedModel folder. Stored in the
-            config: loading a `.keras` file resolves it again (the weights come from the file).
+            config: loading a `.keras` file resolves it again (the weights come from the file),
+            which needs ``keras.saving.load_model(path, safe_mode=False)`` or
+            ``keras.config.enable_unsafe_deserialization()``: the module's graph is outside code.
         input_size: ``(height, width)`` the module is fed.
         input_range: ``(low, high)`` the [0, 255] pixels are mapped to, or ``None`` to pass them
             unchanged (then use ``preprocessing``).
@@ -95,7 +98,8 @@ class HubBackbone(Backbone):
         frozen_variables: module variable names to keep frozen (set by
             `set_variable_groups_trainable`; round-trips through the config).
         backbone: registry name (``"hub:..."``) this was built from, informational.
-        frozen_layers: base layer names to freeze (``["hub_module"]`` freezes the module).
+        frozen_layers: positions (or names) of base layers to freeze: ``[2]`` or
+            ``["hub_module"]`` freezes the module.
 
     Example:
         >>> import tempfile, numpy as np, keras
@@ -121,7 +125,7 @@ class HubBackbone(Backbone):
         variable_pattern: str | None = None,
         frozen_variables: list[str] | None = None,
         backbone: str | None = None,
-        frozen_layers: list[str] | None = None,
+        frozen_layers: list[int | str] | None = None,
         weights_source: str | None = None,
         **kwargs,
     ):
@@ -225,13 +229,17 @@ class HubBackbone(Backbone):
             "variable_pattern": self.variable_pattern,
             "frozen_variables": self.hub_layer.frozen_variables,
             "backbone": self.backbone,
-            "frozen_layers": [layer.name for layer in self.base.layers if not layer.trainable],
+            "frozen_layers": [i for i, layer in enumerate(self.base.layers) if not layer.trainable],
             "weights_source": self.weights_source,
         }
         return config
 
     @classmethod
     def from_config(cls, config):
+        # The constructor loads the SavedModel the config names (see HubLayer.from_config).
+        check_safe_mode(
+            "HubBackbone", f"loads the SavedModel handle={config.get('handle')!r} and runs its graph"
+        )
         return cls(**config)
 
 

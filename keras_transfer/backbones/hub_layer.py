@@ -20,6 +20,7 @@ import keras
 
 from keras_transfer.api_export import export
 from keras_transfer.backbones.hub_loading import load_module
+from keras_transfer.safe_mode import check_safe_mode
 
 
 def _module_variables(module) -> list:
@@ -74,6 +75,11 @@ class HubLayer(keras.layers.Layer):
             it a one-key dict is unwrapped and a larger dict is returned whole (text preprocessors).
         frozen_variables: names (see ``variable_names``) of module variables kept frozen while
             the layer is trainable; ``set_variables_trainable`` changes them.
+
+    Loading a `.keras` file that holds this layer loads the SavedModel again (the file holds the
+    weights, not the graph), so it needs the opt-in Keras asks for with any layer that runs outside
+    code: ``keras.saving.load_model(path, safe_mode=False)`` or
+    ``keras.config.enable_unsafe_deserialization()``; under the default ``safe_mode=True`` it raises.
 
     Example:
         >>> import tempfile, numpy as np, tensorflow as tf, keras
@@ -259,3 +265,12 @@ class HubLayer(keras.layers.Layer):
             "output_key": self.output_key,
             "frozen_variables": self.frozen_variables,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        # Building the layer loads the SavedModel the config names and runs its graph on call: a
+        # tampered .keras file could point it anywhere. Refused under safe_mode, like TFSMLayer.
+        check_safe_mode(
+            "HubLayer", f"loads the SavedModel handle={config.get('handle')!r} and runs its graph"
+        )
+        return cls(**config)

@@ -112,7 +112,9 @@ def test_hub_layer_keras_save_load_identical_predictions(hub_module_dir, tmp_pat
     expected = model.predict(x, verbose=0)
     path = str(tmp_path / "hub.keras")
     model.save(path)
-    loaded = keras.models.load_model(path)  # default safe_mode
+    with pytest.raises(ValueError, match="HubLayer.*safe_mode=False.*enable_unsafe_deserialization"):
+        keras.models.load_model(path)  # the default safe_mode: the file names outside code
+    loaded = keras.models.load_model(path, safe_mode=False)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-6)
     assert loaded.layers[0].frozen_variables == ["dense_kernel"]
     # the weights came from the file, not from the (untrained) SavedModel

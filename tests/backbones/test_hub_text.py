@@ -76,3 +76,17 @@ def test_text_encoder_through_the_hub_route(text_modules):
     assert tuple(seq(tf.constant(["one two"])).shape) == (1, SEQ, 4) and seq.trainable_weights == []
     entry = hub_entry("hub:small_bert_L-2_H-128_A-2")
     assert entry["modality"] == "text" and entry["num_features"] == 128
+
+
+def test_text_encoder_keras_file_loads_only_with_the_opt_in(text_modules, tmp_path):
+    import tensorflow as tf
+
+    encoder, preprocessor = text_modules
+    model = build_text_encoder(encoder, preprocessor)
+    text = tf.constant(["transfer learning works", "a b"])
+    path = str(tmp_path / "text.keras")
+    model.save(path)
+    with pytest.raises(ValueError, match="HubLayer.*safe_mode=False"):
+        keras.saving.load_model(path)
+    loaded = keras.saving.load_model(path, safe_mode=False)
+    np.testing.assert_allclose(np.asarray(loaded(text)), np.asarray(model(text)), atol=1e-6)
