@@ -16,6 +16,8 @@ from collections.abc import Iterable
 import keras
 import numpy as np
 
+from keras_transfer._validation import check_int
+
 
 def _walk(layer) -> Iterable:
     yield layer
@@ -79,12 +81,8 @@ def recalibrate_batch_norm(
         >>> bool(np.allclose(model.layers[0].moving_mean.numpy(), x.mean(0), atol=1e-4))
         True
     """
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive integer; received batch_size={batch_size!r}.")
-    if max_batches is not None and (not isinstance(max_batches, (int, np.integer)) or max_batches < 1):
-        raise ValueError(
-            f"`max_batches` must be a positive integer or None; received max_batches={max_batches!r}."
-        )
+    batch_size = check_int(batch_size, "batch_size", min_value=1)
+    max_batches = check_int(max_batches, "max_batches", min_value=1, allow_none=True)
     layers = list(_walk(model))
     norms = [
         layer

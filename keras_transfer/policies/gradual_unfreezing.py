@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from keras_transfer._validation import ArgumentTypeError, check_int
 from keras_transfer.api_export import export
 from keras_transfer.policies._groups import named_blocks
 from keras_transfer.policies.trainability_policy import TrainabilityPolicy
@@ -45,21 +46,15 @@ class GradualUnfreezing(TrainabilityPolicy):
         bn: str = "frozen",
     ):
         super().__init__(bn=bn)
-        for arg, value in (("every", every), ("start_blocks", start_blocks)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if arg == "every" else 0):
-                raise ValueError(
-                    f"`{arg}` must be an int >= {1 if arg == 'every' else 0}; received {arg}={value!r}."
-                )
+        every = check_int(every, "every", min_value=1)
+        start_blocks = check_int(start_blocks, "start_blocks", min_value=0)
         if at_epochs is not None:
-            if not all(isinstance(e, int) and e >= 0 for e in at_epochs):
-                raise ValueError(
-                    f"`at_epochs` must be a list of epoch numbers >= 0; received at_epochs={at_epochs!r}."
+            if not isinstance(at_epochs, (list, tuple)):
+                raise ArgumentTypeError(
+                    f"`at_epochs` must be a list of epoch numbers >= 0 or None; received {type(at_epochs).__name__}."
                 )
-            at_epochs = sorted(int(e) for e in at_epochs)
-        if max_blocks is not None and (not isinstance(max_blocks, int) or max_blocks < start_blocks):
-            raise ValueError(
-                f"`max_blocks` must be None or an int >= start_blocks={start_blocks}; received max_blocks={max_blocks!r}."
-            )
+            at_epochs = sorted(check_int(e, "at_epochs", min_value=0) for e in at_epochs)
+        max_blocks = check_int(max_blocks, "max_blocks", min_value=start_blocks, allow_none=True)
         self.every = every
         self.at_epochs = at_epochs
         self.start_blocks = start_blocks

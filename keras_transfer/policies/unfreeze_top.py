@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from keras_transfer._validation import check_int
 from keras_transfer.api_export import export
 from keras_transfer.policies._groups import STEM, TOP, named_blocks
 from keras_transfer.policies.trainability_policy import TrainabilityPolicy
@@ -31,8 +32,7 @@ class UnfreezeTop(TrainabilityPolicy):
 
     def __init__(self, num_blocks: int = 1, bn: str = "frozen"):
         super().__init__(bn=bn)
-        if isinstance(num_blocks, bool) or not isinstance(num_blocks, int) or num_blocks < 0:
-            raise ValueError(f"`num_blocks` must be an int >= 0; received num_blocks={num_blocks!r}.")
+        num_blocks = check_int(num_blocks, "num_blocks", min_value=0)
         self.num_blocks = num_blocks
 
     def trainable_groups(self, backbone, epoch: int = 0) -> list[str]:
