@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import keras
 
+from keras_transfer._validation import check_float, check_int
 from keras_transfer.api_export import export
+from keras_transfer.backbones import get_backbone
 from keras_transfer.policies import (
     L2SP,
     FreezeAll,
@@ -13,18 +15,29 @@ from keras_transfer.policies import (
     as_policy,
     policy_chain,
 )
+from keras_transfer.safe_mode import check_safe_mode
+
+_SEED_PREFIX = "seed_generator_"
 
 
 @export
 class TransferClassifier(keras.Model):
     """An image classifier on a pretrained backbone whose trainability follows a policy.
 
-    ``call``: raw images -> ``backbone`` (pooled features) -> ``Dropout`` -> ``Dense`` softmax.
-    The policy is applied at construction and again on load (``from_config``), so a saved model
-    comes back with the same trainable set, BN modes, learning-rate multipliers and L2-SP anchors
-    (saved as weights). `compile` defaults to Adam(1e-3), sparse categorical cross-entropy and
-    accuracy, and asks the policy for the optimizer (`DiscriminativeLR` turns it into a
+    ``call``: raw images -> ``backbone`` (pooled features) -> ``Dropout`` -> ``Dense`` logits ->
+    softmax. The policy is applied at construction and again on load (``from_config``), so a saved
+    model comes back with the same trainable set, BN modes, learning-rate multipliers and L2-SP
+    anchors (saved as weights). `compile` defaults to Adam(1e-3), sparse categorical cross-entropy
+    and accuracy, and asks the policy for the optimizer (`DiscriminativeLR` turns it into a
     `MultiOptimizer`). `fine_tune` runs the two phases of the Keras transfer-learning guide.
+
+    The model is built when it is constructed (a symbolic call at the backbone's ``input_size``),
+    so callbacks that need a built model, such as `keras.callbacks.BackupAndRestore`, work on the
+    first ``fit``. Saved weights include the states of the random seed generators (dropout and
+    EfficientNet drop-connect), so training resumed from a `BackupAndRestore` backup draws the same
+    dropout masks as uninterrupted training. Under a mixed-precision policy
+    (``keras.mixed_precision.set_global_policy("mixed_float16")``) the softmax runs in float32 and
+    the probabilities are float32, as the Keras mixed-precision guide recommends for the last layer.
 
     Args:
         backbone: a `keras_transfer.backbones.Backbone` with pooling (or a registry name, built
@@ -61,8 +74,6 @@ class TransferClassifier(keras.Model):
     ):
         super().__init__(**kwargs)
         if isinstance(backbone, str):
-            from keras_transfer.backbones import get_backbone
-
             backbone = get_backbone(backbone)
         if isinstance(backbone, dict):
             backbone = keras.saving.deserialize_keras_object(backbone)
@@ -75,19 +86,22 @@ class TransferClassifier(keras.Model):
             raise ValueError(
                 "`backbone` must pool its features (pooling='avg' or 'max'); received pooling=None."
             )
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"`num_classes` must be an int >= 2; received num_classes={num_classes!r}.")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"`dropout` must be a number in [0, 1); received dropout={dropout!r}.")
         self.backbone = backbone
-        self.num_classes = num_classes
-        self.dropout = float(dropout)
-        self.policy_epoch = int(policy_epoch)
+        self.num_classes = check_int(num_classes, "num_classes", min_value=2)
+        self.dropout = check_float(dropout, "dropout", min_value=0, max_value=1, max_inclusive=False)
+        self.policy_epoch = check_int(policy_epoch, "policy_epoch", min_value=0)
         self.dropout_layer = keras.layers.Dropout(self.dropout, name="head_dropout")
-        self.classifier = keras.layers.Dense(num_classes, activation="softmax", name="head_classifier")
+        self.classifier = keras.layers.Dense(num_classes, name="head_classifier")
+        # float32 whatever the global dtype policy: float16 probabilities round small ones to 0
+        # and their sum away from 1 (the Keras mixed-precision guide's last layer)
+        self.softmax = keras.layers.Activation("softmax", dtype="float32", name="head_softmax")
         self.classifier.build((None, backbone.num_features))
         self.policy = None
         self.set_policy(as_policy(policy, "policy"), self.policy_epoch)
+        # Built now (after the policy, which may add L2-SP anchors: Keras adds no state to a built
+        # model), so BackupAndRestore, which refuses unbuilt models, works on the first fit.
+        size = tuple(getattr(backbone, "input_size", None) or (None, None))
+        self(keras.KerasTensor((None, *size, 3)))
 
     def set_policy(self, policy, epoch: int = 0):
         """Apply ``policy`` (and record it); recompile afterwards if the model was compiled."""
@@ -106,7 +120,7 @@ class TransferClassifier(keras.Model):
     def call(self, inputs, training=False):
         x = self.backbone(inputs, training=training)
         x = self.dropout_layer(x, training=training)
-        return self.classifier(x)
+        return self.softmax(self.classifier(x))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_classes)
@@ -149,9 +163,8 @@ class TransferClassifier(keras.Model):
             A ``History`` covering both phases: ``history.history["phase"]`` names each epoch's
             phase and ``self.phases`` lists ``(phase, first_epoch, last_epoch)``.
         """
-        for arg, value in (("head_epochs", head_epochs), ("epochs", epochs)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"`{arg}` must be an int >= 0; received {arg}={value!r}.")
+        head_epochs = check_int(head_epochs, "head_epochs", min_value=0)
+        epochs = check_int(epochs, "epochs", min_value=0)
         policy = self.policy
         template = keras.optimizers.get(optimizer)
 
@@ -187,9 +200,34 @@ class TransferClassifier(keras.Model):
             "policy_epoch": self.policy_epoch,
         }
 
+    def _seed_states(self) -> list:
+        """The state variables of every random seed generator inside the model, in layer order."""
+        weights = {id(w) for w in self.weights}
+        return [v for v in self.variables if id(v) not in weights]  # `variables` = weights + seeds
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        for i, state in enumerate(self._seed_states()):
+            store[f"{_SEED_PREFIX}{i}"] = state
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        super().load_own_variables({k: store[k] for k in keys if not k.startswith(_SEED_PREFIX)})
+        states = self._seed_states()
+        saved = [k for k in keys if k.startswith(_SEED_PREFIX)]
+        if len(saved) == len(states):  # files written before seeds were saved hold none
+            for i, state in enumerate(states):
+                state.assign(store[f"{_SEED_PREFIX}{i}"])
+
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        if isinstance(config.get("backbone"), str):  # get_config writes a dict; a name builds anew
+            check_safe_mode(
+                "TransferClassifier",
+                f"builds backbone={config['backbone']!r} with its pretrained weights (a download or "
+                "a file read) instead of taking the backbone from the file",
+            )
         config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
         config["policy"] = keras.saving.deserialize_keras_object(config["policy"])
         return cls(**config)

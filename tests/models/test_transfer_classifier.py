@@ -47,3 +47,73 @@ def test_compile_defaults_and_bad_arguments():
         TransferClassifier(tiny_backbone(), 2, dropout=1.0)
     with pytest.raises(ValueError, match="`head_epochs`"):
         model.fine_tune(X, Y, head_epochs=-1)
+
+
+def _mixed_precision_model(kind):
+    from keras_transfer.models import DANN, DiscrepancyModel
+
+    if kind == "transfer_classifier":
+        return TransferClassifier(tiny_backbone(), num_classes=3), X
+    features = np.random.default_rng(0).random((4, 4)).astype("float32")
+    cls = DANN if kind == "dann" else DiscrepancyModel
+    return cls(keras.Sequential([keras.layers.Dense(8, activation="relu")]), 3), features
+
+
+@pytest.mark.parametrize("kind", ["transfer_classifier", "dann", "discrepancy_model"])
+def test_outputs_are_float32_under_mixed_float16(kind):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model, x = _mixed_precision_model(kind)
+        probs = model.predict(x, verbose=0)
+        assert keras.backend.standardize_dtype(model(x).dtype) == "float32"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    if kind == "transfer_classifier":  # the head computes in float16, the softmax in float32
+        assert model.classifier.compute_dtype == "float16" and model.softmax.compute_dtype == "float32"
+
+
+def test_backup_and_restore_resumes_like_uninterrupted_training(tmp_path):
+    """Lite0's drop-connect and the head's dropout draw the same masks after a resume: their seed
+    generator states are saved with the weights (without them the weights differ by ~6 here)."""
+    from keras_transfer.backbones import get_backbone
+    from keras_transfer.policies import UnfreezeAll
+
+    def make():
+        keras.utils.set_random_seed(7)
+        bb = get_backbone("efficientnet_lite0", input_shape=(32, 32, 3), weights="imagenet")
+        model = TransferClassifier(bb, num_classes=3, policy=UnfreezeAll(), dropout=0.5)
+        assert model.built  # BackupAndRestore refuses unbuilt models
+        model.compile(optimizer=keras.optimizers.SGD(0.05))
+        return model
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("interrupted")
+
+    fit = dict(x=X, y=Y, epochs=3, batch_size=2, shuffle=False, verbose=0)  # shuffling is not restored
+    uninterrupted = make()
+    uninterrupted.fit(**fit)
+    backup = str(tmp_path / "backup")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        make().fit(**fit, callbacks=[keras.callbacks.BackupAndRestore(backup), Interrupt()])
+    resumed = make()
+    history = resumed.fit(**fit, callbacks=[keras.callbacks.BackupAndRestore(backup)])
+    assert history.epoch == [2]  # only the epoch that was lost ran again
+    assert len(resumed._seed_states()) > 1
+    for a, b in zip(uninterrupted.weights, resumed.weights):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(b), keras.ops.convert_to_numpy(a), atol=1e-6)
+
+
+def test_from_config_refuses_a_backbone_name_under_safe_mode(tmp_path):
+    model = TransferClassifier(tiny_backbone(), num_classes=3)
+    config = {
+        "class_name": "TransferClassifier",
+        "module": None,
+        "registered_name": "keras_transfer>TransferClassifier",
+    }
+    config["config"] = {**model.get_config(), "backbone": "resnet50"}  # a tampered file: weights download
+    with pytest.raises(ValueError, match="TransferClassifier.*backbone='resnet50'.*safe_mode=False"):
+        keras.saving.deserialize_keras_object(config)
