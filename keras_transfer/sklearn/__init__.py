@@ -1,21 +1,35 @@
 """The scikit-learn door: estimators that wrap keras_transfer backbones and models.
 
+Importing this package is cheap: each public name (and so Keras) is imported the first time it
+is used, like the subpackages of ``keras_transfer``.
+
 Example:
     >>> from keras_transfer.sklearn import FeatureExtractor
     >>> FeatureExtractor(backbone="mobilenet_v3_small", weights=None).get_params()["pooling"]
     'avg'
 """
 
-from keras_transfer.sklearn._cache import clear_feature_cache, feature_cache_info, set_feature_cache_size
-from keras_transfer.sklearn.domain_adaptation_classifier import DomainAdaptationClassifier
-from keras_transfer.sklearn.feature_extractor import FeatureExtractor
-from keras_transfer.sklearn.fine_tuned_classifier import FineTunedClassifier
+import importlib
 
-__all__ = [
-    "DomainAdaptationClassifier",
-    "FeatureExtractor",
-    "FineTunedClassifier",
-    "clear_feature_cache",
-    "feature_cache_info",
-    "set_feature_cache_size",
-]
+_PUBLIC = {
+    "DomainAdaptationClassifier": "keras_transfer.sklearn.domain_adaptation_classifier",
+    "FeatureExtractor": "keras_transfer.sklearn.feature_extractor",
+    "FineTunedClassifier": "keras_transfer.sklearn.fine_tuned_classifier",
+    "clear_feature_cache": "keras_transfer.sklearn._cache",
+    "feature_cache_info": "keras_transfer.sklearn._cache",
+    "set_feature_cache_size": "keras_transfer.sklearn._cache",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'keras_transfer.sklearn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

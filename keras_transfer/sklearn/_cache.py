@@ -3,18 +3,21 @@
 ``GridSearchCV`` and ``cross_val_score`` clone estimators, so an instance-level cache dies with
 each clone. Both caches here live in the module (one per process), are keyed by content
 (backbone configuration + a fingerprint of its weights, and a hash of the pixels) and are bounded.
-An optional disk directory (``cache=<dir>`` or a ``joblib.Memory``) adds a persistent layer.
+An optional disk directory (``cache="<dir>"``) adds a persistent layer whose format and checks are
+described in `keras_transfer.sklearn._disk_cache` (every entry carries a sha256 and its shape, and is
+verified on each read; nothing is ever unpickled).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import threading
 from collections import OrderedDict
 
 import numpy as np
+
+from keras_transfer._validation import check_int
+from keras_transfer.sklearn import _disk_cache
 
 _LOCK = threading.Lock()
 _FEATURES: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -42,17 +45,22 @@ def weights_fingerprint(model) -> str:
     return h.hexdigest()
 
 
-def get_features(key: str, directory: str | None = None) -> np.ndarray | None:
-    """Features stored under ``key`` in memory, else in ``directory``; ``None`` if absent."""
+def get_features(
+    key: str, directory: str | None = None, expected_shape: tuple[int, ...] | None = None
+) -> np.ndarray | None:
+    """Features stored under ``key`` in memory, else verified from ``directory``; ``None`` if absent.
+
+    A disk entry that fails verification (see `_disk_cache.read`) is a miss and warns.
+    """
     with _LOCK:
         if key in _FEATURES:
             _FEATURES.move_to_end(key)
             _STATS["hits"] += 1
             return _FEATURES[key]
     if directory is not None:
-        path = os.path.join(directory, f"{key}.npy")
-        if os.path.exists(path):
-            features = np.load(path)
+        features = _disk_cache.read(directory, key, expected_shape)
+        if features is not None:
+            features.setflags(write=False)
             with _LOCK:
                 _STATS["disk_hits"] += 1
             _put_memory(key, features)
@@ -63,15 +71,11 @@ def get_features(key: str, directory: str | None = None) -> np.ndarray | None:
 
 
 def put_features(key: str, features: np.ndarray, directory: str | None = None) -> None:
-    """Store ``features`` under ``key`` in memory (LRU, bounded) and optionally on disk."""
+    """Store ``features`` under ``key`` in memory (LRU, bounded) and optionally on disk (atomically)."""
     features.setflags(write=False)
     _put_memory(key, features)
     if directory is not None:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".npy", dir=directory)  # write, then rename: no torn files
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, features)
-        os.replace(tmp, os.path.join(directory, f"{key}.npy"))
+        _disk_cache.write(directory, key, features)
 
 
 def _put_memory(key: str, features: np.ndarray) -> None:
@@ -143,8 +147,7 @@ def set_feature_cache_size(max_bytes: int) -> None:
         >>> from keras_transfer.sklearn import set_feature_cache_size
         >>> set_feature_cache_size(256 * 2**20)
     """
-    if not isinstance(max_bytes, int) or max_bytes < 0:
-        raise ValueError(f"`max_bytes` must be an int >= 0; received max_bytes={max_bytes!r}.")
+    max_bytes = check_int(max_bytes, "max_bytes", min_value=0)
     with _LOCK:
         _LIMITS["max_bytes"] = max_bytes
         while _FEATURES and sum(f.nbytes for f in _FEATURES.values()) > max_bytes:

@@ -10,6 +10,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from keras_transfer._validation import check_bool, check_choice, check_int
+from keras_transfer.backbones import DEFAULT_BACKBONE
 from keras_transfer.image_io import is_path_input, to_images
 from keras_transfer.sklearn import _cache
 
@@ -44,8 +46,12 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         input_shape: ``(height, width, 3)`` the backbone runs at; ``None`` for its native size.
         pooling: ``"avg"`` or ``"max"``.
         batch_size: images per compiled call.
-        cache: ``True`` (process memory cache), ``False``/``None`` (no cache), a directory path
-            or a ``joblib.Memory`` (memory cache plus ``.npy`` files in that directory).
+        cache: ``True`` (process memory cache), ``False``/``None`` (no cache), or a directory
+            path (memory cache plus a disk cache in that directory, shared by processes). Disk
+            entries are a ``.npy`` file of features (never pickled) and a ``.json`` sidecar with
+            its sha256, shape and dtype; every read verifies them, and an entry that fails
+            (truncated, corrupted, wrong shape, no sidecar) is recomputed and rewritten with a
+            warning naming the file. Writes are atomic (write a temporary file, then rename).
         resize: resize images of mixed sizes (lists of arrays or files) to the backbone's input
             size while loading; if False they must share one size.
         verbose: 0 silent; 1 a progress bar for runs over 10 batches; 2 always a progress bar.
@@ -71,7 +77,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        backbone: str = "efficientnet_lite0",
+        backbone: str = DEFAULT_BACKBONE,
         weights: str | os.PathLike | None = "imagenet",
         input_shape: tuple[int, int, int] | None = None,
         pooling: str = "avg",
@@ -108,18 +114,10 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         return hasattr(self, "backbone_") or self.weights is not None  # pretrained: frozen, no fit
 
     def _check_params(self) -> None:
-        if self.pooling not in ("avg", "max"):
-            raise ValueError(f"`pooling` must be 'avg' or 'max'; received pooling={self.pooling!r}.")
-        if (
-            isinstance(self.batch_size, bool)
-            or not isinstance(self.batch_size, (int, np.integer))
-            or self.batch_size < 1
-        ):
-            raise ValueError(f"`batch_size` must be a positive int; received batch_size={self.batch_size!r}.")
-        if self.verbose not in (0, 1, 2):
-            raise ValueError(f"`verbose` must be 0, 1 or 2; received verbose={self.verbose!r}.")
-        if not isinstance(self.resize, (bool, np.bool_)):
-            raise ValueError(f"`resize` must be True or False; received resize={self.resize!r}.")
+        check_choice(self.pooling, ("avg", "max"), "pooling")
+        check_int(self.batch_size, "batch_size", min_value=1)
+        check_int(self.verbose, "verbose", min_value=0, max_value=2)
+        check_bool(self.resize, "resize")
         self._cache_dir()  # validates `cache`
 
     def _cache_dir(self) -> str | None:
@@ -128,12 +126,11 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             return None
         if isinstance(cache, (str, os.PathLike)):
             return os.fspath(cache)
-        location = getattr(cache, "location", "missing")  # joblib.Memory
-        if location != "missing":
-            return None if location is None else os.fspath(location)
+        hint = ""
+        if hasattr(cache, "location"):  # e.g. joblib.Memory: its pickle-based store is not used
+            hint = f" Pass the directory itself, e.g. cache={getattr(cache, 'location', None)!r}."
         raise ValueError(
-            "`cache` must be True, False, None, a directory path or a joblib.Memory; "
-            f"received cache={cache!r}."
+            f"`cache` must be True, False, None or a directory path; received cache={cache!r}.{hint}"
         )
 
     def _build_backbone(self) -> None:
@@ -200,7 +197,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             ):
                 digest.update(str(part).encode())
             key = digest.hexdigest()
-            cached = _cache.get_features(key, directory)
+            cached = _cache.get_features(key, directory, (len(images), self.backbone_.num_features))
             if cached is not None:
                 return np.array(cached)  # a writable copy: the cached array stays intact
         features = self._extract(images)
@@ -257,7 +254,9 @@ def predict_function(model):
 
     ``tf.function`` on TensorFlow (one graph per image shape with a free batch dimension, so a
     short last batch does not retrace), ``jax.jit`` over ``stateless_call`` on JAX, the plain
-    call elsewhere. XLA is not used: on CPU it is 3-9x slower for depthwise-conv models (see PLATFORM_NOTES).
+    call elsewhere. XLA is not used: on CPU, XLA-compiled inference of depthwise-convolution
+    backbones (EfficientNet-Lite, MobileNet) measured 3 to 9 times slower than the plain graph on a
+    2-core machine.
     """
     fn = _PREDICT_FNS.get(model)
     if fn is not None:

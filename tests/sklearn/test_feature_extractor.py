@@ -108,14 +108,20 @@ def test_feature_extractor_cache_false_always_extracts(counted, digits):
 
 def test_feature_extractor_disk_cache_survives_memory_clear(counted, digits, tmp_path):
     X, _ = digits
-    memory = joblib.Memory(str(tmp_path), verbose=0)
-    first = FeatureExtractor(**TINY, cache=memory).fit(X).transform(X)
+    first = FeatureExtractor(**TINY, cache=str(tmp_path)).fit(X).transform(X)
     clear_feature_cache()
-    second = FeatureExtractor(**TINY, cache=str(tmp_path)).fit(X).transform(X)
+    second = FeatureExtractor(**TINY, cache=tmp_path).fit(X).transform(X)  # a PathLike too
     assert counted == [60]
     assert feature_cache_info()["disk_hits"] == 1
-    assert len(list(tmp_path.glob("*.npy"))) == 1
+    assert len(list(tmp_path.glob("*.npy"))) == 1 and len(list(tmp_path.glob("*.json"))) == 1
     np.testing.assert_array_equal(first, second)
+
+
+def test_feature_extractor_refuses_joblib_memory_as_cache(digits, tmp_path):
+    X, _ = digits
+    memory = joblib.Memory(str(tmp_path), verbose=0)
+    with pytest.raises(ValueError, match="`cache` must be True, False, None or a directory path.*cache='"):
+        FeatureExtractor(**TINY, cache=memory).fit(X)
 
 
 def test_feature_extractor_grid_search_extracts_each_fold_once(counted, digits):
@@ -176,10 +182,12 @@ def test_feature_extractor_argument_errors_raised_in_fit(tiny_images):
     FeatureExtractor(backbone="resnet5", pooling="mean")  # __init__ only assigns
     with pytest.raises(ValueError, match="Did you mean 'resnet50'"):
         FeatureExtractor(backbone="resnet5", weights=None).fit(tiny_images)
-    with pytest.raises(ValueError, match="`pooling` must be 'avg' or 'max'"):
+    with pytest.raises(ValueError, match="`pooling` must be one of \\['avg', 'max'\\]"):
         FeatureExtractor(**{**TINY, "pooling": "mean"}).fit(tiny_images)
-    with pytest.raises(ValueError, match="`batch_size` must be a positive int"):
+    with pytest.raises(ValueError, match="`batch_size` must be an integer >= 1"):
         FeatureExtractor(**TINY, batch_size=0).fit(tiny_images)
+    with pytest.raises(TypeError, match="`resize` must be True or False"):
+        FeatureExtractor(**TINY, resize="yes").fit(tiny_images)
     with pytest.raises(ValueError, match="`cache` must be"):
         FeatureExtractor(**TINY, cache=3.5).fit(tiny_images)
 
