@@ -1,7 +1,16 @@
-"""Domain adaptation tools: discrepancy losses, unsupervised model selection, shift diagnostics."""
+"""Domain adaptation tools: discrepancy and target losses, CDAN conditioning, AdaBN, unsupervised
+model selection, shift diagnostics."""
 
+from keras_transfer.adaptation.batch_norm import adapt_batch_norm
+from keras_transfer.adaptation.conditional import (
+    entropy_conditioning_weights,
+    multilinear_map,
+    randomized_multilinear_map,
+)
 from keras_transfer.adaptation.coral import CORALLoss, coral
 from keras_transfer.adaptation.diagnostics import embed_domains, proxy_a_distance
+from keras_transfer.adaptation.entropy import EntropyLoss, entropy
+from keras_transfer.adaptation.mcc import MinimumClassConfusionLoss, mcc_loss
 from keras_transfer.adaptation.mmd import MMDLoss, mmd
 from keras_transfer.adaptation.model_selection import (
     HIGHER_IS_BETTER,
@@ -13,14 +22,22 @@ from keras_transfer.adaptation.model_selection import (
 
 __all__ = [
     "CORALLoss",
+    "EntropyLoss",
     "HIGHER_IS_BETTER",
     "MMDLoss",
+    "MinimumClassConfusionLoss",
+    "adapt_batch_norm",
     "coral",
     "deep_embedded_validation",
     "embed_domains",
+    "entropy",
+    "entropy_conditioning_weights",
+    "mcc_loss",
     "mmd",
+    "multilinear_map",
     "prediction_entropy",
     "proxy_a_distance",
+    "randomized_multilinear_map",
     "reverse_validation",
     "soft_neighborhood_density",
 ]

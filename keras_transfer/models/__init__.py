@@ -1,7 +1,12 @@
-"""Task models built on a feature extractor: domain-adversarial and discrepancy-based adaptation."""
+"""Task models built on a feature extractor: the transfer classifier and domain adaptation
+(adversarial, conditional adversarial, discrepancy, target-regularized, self-training)."""
 
 from keras_transfer.models.dann import DANN
 from keras_transfer.models.discrepancy_model import DiscrepancyModel
 from keras_transfer.models.transfer_classifier import TransferClassifier
 
-__all__ = ["DANN", "DiscrepancyModel", "TransferClassifier"]
+__all__ = [
+    "DANN",
+    "DiscrepancyModel",
+    "TransferClassifier",
+]

@@ -1,4 +1,4 @@
-"""Shared plumbing of the two-domain models (DANN, DiscrepancyModel).
+"""Shared plumbing of the two-domain models (DANN, CDAN, DiscrepancyModel, ...).
 
 Data convention for ``fit``: ``x=(source_x, target_x)`` and ``y=source_y`` (integer labels),
 as numpy arrays, or a ``tf.data.Dataset`` of ``((source_x, target_x), source_y)`` batches.
@@ -151,6 +151,17 @@ def single_input_shape(input_shape):
     if isinstance(input_shape, (tuple, list)) and input_shape and isinstance(input_shape[0], (tuple, list)):
         return tuple(input_shape[0])
     return tuple(input_shape)
+
+
+def has_trainable_batch_norm(layer) -> bool:
+    """Whether ``layer`` or a layer nested in it (through ``.layers``) is a trainable BatchNorm."""
+    if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable:
+        return True
+    return any(
+        has_trainable_batch_norm(child)
+        for child in getattr(layer, "layers", None) or []
+        if child is not layer
+    )
 
 
 def resolve_layer(value, name: str):

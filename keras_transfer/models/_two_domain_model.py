@@ -1,9 +1,23 @@
-"""The skeleton `DANN` and `DiscrepancyModel` share: one feature extractor over source and target,
-a label head on the source part, an adaptation term added to the source cross-entropy.
+"""The skeleton the two-domain models share: one feature extractor (and an optional bottleneck)
+over source and target, a label head, an adaptation term added to the source cross-entropy.
 
-Subclasses define ``_domain_outputs(source, target, features, num_source, training)`` (the extra
-outputs of a two-domain call), ``_adaptation_term(y_pred)`` (an unweighted loss), ``_adaptation_weight``,
-``_track_adaptation(y_pred, term)`` (their own metrics) and optionally ``_plan(planned_steps)``.
+Subclasses define ``_domain_outputs(source, target, features, predictions, num_source,
+training)`` (the extra outputs of a two-domain call; ``features`` and ``predictions`` cover every
+row of the two-domain batch), ``_adaptation_term(y_pred)`` (an unweighted loss),
+``_adaptation_weight``, ``_track_adaptation(y_pred, term)`` (their own metrics) and optionally
+``_two_domain_batch(source, target, training)`` (the rows fed to the network, default source
+then target) and ``_plan(planned_steps)``.
+
+Options shared by every subclass (keyword arguments of their constructors):
+
+- ``bottleneck``: an int ``n`` inserts ``Dense(n) -> BatchNormalization -> ReLU`` between the
+  feature extractor and the heads (as the Transfer-Learning-Library does for DANN, CDAN, MCC),
+  or a Keras layer, or None (no bottleneck).
+- ``label_smoothing``: label smoothing of the source cross-entropy, a float in [0, 1).
+- ``head_lr_multiplier``: the learning rate of everything but the feature extractor
+  (bottleneck, label head, domain head) relative to the optimizer's, a float > 0. ``compile``
+  wraps the optimizer in a `keras.optimizers.MultiOptimizer` whose feature-extractor part keeps
+  the given rate; the Transfer-Learning-Library trains new heads at 10x the backbone.
 """
 
 from __future__ import annotations
@@ -12,7 +26,61 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_transfer._validation import check_bool, check_float
+from keras_transfer.adaptation.batch_norm import adapt_batch_norm as _adapt_batch_norm
 from keras_transfer.models import _two_domain as td
+
+
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Sparse categorical cross-entropy on probabilities with label smoothing."""
+
+    def __init__(self, label_smoothing: float, name: str = "label_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true, y_pred):
+        labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+        one_hot = ops.one_hot(labels, y_pred.shape[-1], dtype=y_pred.dtype)
+        return keras.losses.categorical_crossentropy(one_hot, y_pred, label_smoothing=self.label_smoothing)
+
+
+def _bottleneck_layer(units: int):
+    return keras.Sequential(
+        [keras.layers.Dense(units), keras.layers.BatchNormalization(), keras.layers.ReLU()],
+        name="bottleneck",
+    )
+
+
+def _scaled_learning_rate(learning_rate, factor: float):
+    if isinstance(learning_rate, (int, float, np.floating, np.integer)):
+        return float(learning_rate) * factor
+    schedule = learning_rate
+    if isinstance(schedule, dict):
+        schedule = keras.saving.deserialize_keras_object(schedule)
+    config = schedule.get_config() if hasattr(schedule, "get_config") else {}
+    if "initial_learning_rate" not in config:
+        raise ValueError(
+            "`head_lr_multiplier` needs the optimizer's learning rate to be a float or a "
+            "schedule with an `initial_learning_rate` (e.g. DANNLearningRate, CosineDecay); "
+            f"received {type(schedule).__name__}. Build a keras.optimizers.MultiOptimizer yourself "
+            "and pass it to compile (it is used as given)."
+        )
+    return type(schedule).from_config(
+        {**config, "initial_learning_rate": config["initial_learning_rate"] * factor}
+    )
+
+
+class _HeadSelector:
+    """Picks the optimizer of a variable: ``base`` for the feature extractor's, ``heads`` for the
+    rest (bottleneck, label head, domain head). Matched by identity, so it does not depend on
+    variable paths (which differ between a model built in ``fit`` and one loaded from a file)."""
+
+    def __init__(self, model, base, heads):
+        self.model, self.base, self.heads = model, base, heads
+
+    def __call__(self, variable):
+        extractor = {id(v) for v in self.model.feature_extractor.weights}
+        return self.base if id(variable) in extractor else self.heads
 
 
 class TwoDomainModel(keras.Model):
@@ -20,11 +88,20 @@ class TwoDomainModel(keras.Model):
 
     _adaptation_weight = 1.0
 
-    def _set_extractor_and_head(self, feature_extractor, label_head) -> None:
-        """Resolve the two networks (an int ``label_head`` means a softmax Dense layer) and
-        create the label loss and metrics."""
+    def __init__(
+        self,
+        feature_extractor,
+        label_head,
+        *,
+        bottleneck=None,
+        label_smoothing: float = 0.0,
+        head_lr_multiplier: float = 1.0,
+        adapt_batch_norm: bool = False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
         self.feature_extractor = td.resolve_layer(feature_extractor, "feature_extractor")
-        if isinstance(label_head, (int, np.integer)) and not isinstance(label_head, bool):
+        if isinstance(label_head, (int, np.integer)) and not isinstance(label_head, (bool, np.bool_)):
             if label_head < 2:
                 raise ValueError(
                     f"`label_head` as num_classes must be >= 2; received label_head={label_head}."
@@ -33,21 +110,72 @@ class TwoDomainModel(keras.Model):
                 int(label_head), activation="softmax", dtype="float32", name="label_head"
             )
         self.label_head = td.resolve_layer(label_head, "label_head")
-        self.label_loss_fn = keras.losses.SparseCategoricalCrossentropy(name="label_loss")
+        self._bottleneck_units = None
+        if bottleneck is None:
+            self.bottleneck = None
+        elif isinstance(bottleneck, (int, np.integer)) and not isinstance(bottleneck, (bool, np.bool_)):
+            if bottleneck < 1:
+                raise ValueError(
+                    "`bottleneck` must be a positive number of units, a Keras layer or None; "
+                    f"received bottleneck={bottleneck}."
+                )
+            self._bottleneck_units = int(bottleneck)
+            self.bottleneck = _bottleneck_layer(int(bottleneck))
+        else:
+            self.bottleneck = td.resolve_layer(bottleneck, "bottleneck")
+        self.label_smoothing = check_float(
+            label_smoothing, "label_smoothing", min_value=0.0, max_value=1.0, max_inclusive=False
+        )
+        self.head_lr_multiplier = check_float(
+            head_lr_multiplier, "head_lr_multiplier", min_value=0.0, min_inclusive=False
+        )
+        self.adapt_batch_norm = check_bool(adapt_batch_norm, "adapt_batch_norm")
+        if self.label_smoothing:
+            self.label_loss_fn = SmoothedSparseCrossentropy(self.label_smoothing)
+        else:
+            self.label_loss_fn = keras.losses.SparseCategoricalCrossentropy(name="label_loss")
         self.label_accuracy = keras.metrics.SparseCategoricalAccuracy(name="label_accuracy")
         self.label_loss_tracker = keras.metrics.Mean(name="label_loss")
+
+    # ----- graph -------------------------------------------------------------------------------
+    def _features(self, x, training=False):
+        features = self.feature_extractor(x, training=training)
+        if self.bottleneck is not None:
+            features = self.bottleneck(features, training=training)
+        return features
+
+    def _build_trunk(self, input_shape):
+        """Build the extractor, bottleneck and label head; return symbolic (features, predictions)."""
+        features = self._features(keras.KerasTensor(td.single_input_shape(input_shape)))
+        return features, self.label_head(features)
+
+    def build(self, input_shape):
+        self._build_trunk(input_shape)
+        self.built = True
+
+    def _two_domain_batch(self, source, target, training):
+        return ops.concatenate([source, target], axis=0)
 
     def call(self, inputs, training=False):
         source, target = td.split_call_inputs(inputs)
         if target is None:
-            return self.label_head(self.feature_extractor(source, training=training), training=training)
+            return self.label_head(self._features(source, training), training=training)
         num_source = ops.shape(source)[0]
-        features = self.feature_extractor(ops.concatenate([source, target], axis=0), training=training)
+        batch = self._two_domain_batch(source, target, training)
+        if self.adapt_batch_norm and training:  # each domain normalised with its own statistics
+            features = ops.concatenate(
+                [self._features(batch[:num_source], training), self._features(batch[num_source:], training)],
+                axis=0,
+            )
+        else:
+            features = self._features(batch, training)
+        predictions = self.label_head(features, training=training)
         return {
-            "label": self.label_head(features[:num_source], training=training),
-            **self._domain_outputs(source, target, features, num_source, training),
+            "label": predictions[:num_source],
+            **self._domain_outputs(source, target, features, predictions, num_source, training),
         }
 
+    # ----- loss and metrics ----------------------------------------------------------------------
     def _task_losses(self, y, y_pred, sample_weight):
         td.check_labels_structure(y)
         if y is None:
@@ -75,12 +203,76 @@ class TwoDomainModel(keras.Model):
         self.label_accuracy.update_state(y, probabilities, sample_weight)
         return super().compute_metrics(x, y, probabilities, sample_weight)
 
+    # ----- compile: new layers at head_lr_multiplier x the learning rate -------------------------
+    def compile(self, optimizer="rmsprop", **kwargs):
+        """`keras.Model.compile`; with ``head_lr_multiplier != 1`` the optimizer becomes a
+        `keras.optimizers.MultiOptimizer` (a given MultiOptimizer is used as it is)."""
+        self._head_lr_compile_config = None
+        if self.head_lr_multiplier != 1.0:
+            base = keras.optimizers.get(optimizer)
+            if not isinstance(base, keras.optimizers.MultiOptimizer):
+                optimizer = self._head_lr_optimizer(base)
+                # saved with the plain optimizer; compile_from_config wraps it again
+                self._head_lr_compile_config = {"optimizer": base, **kwargs}
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def get_compile_config(self):
+        if getattr(self, "_head_lr_compile_config", None) is not None:
+            return keras.saving.serialize_keras_object(self._head_lr_compile_config)
+        return super().get_compile_config()
+
+    def compile_from_config(self, config):
+        # Keras skips this for models that override compile
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if getattr(self, "optimizer", None) is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def _head_lr_optimizer(self, base):
+        if isinstance(base, keras.optimizers.LossScaleOptimizer):
+            raise ValueError(
+                "`head_lr_multiplier` cannot wrap a LossScaleOptimizer; pass the plain optimizer "
+                "(compile adds loss scaling under mixed precision)."
+            )
+        config = base.get_config()
+        name = config.get("name") or "optimizer"
+        heads = type(base).from_config(
+            {
+                **config,
+                "learning_rate": _scaled_learning_rate(config["learning_rate"], self.head_lr_multiplier),
+                "name": f"{name}_heads",
+            }
+        )
+        return keras.optimizers.MultiOptimizer(_HeadSelector(self, base, heads), name=f"head_lr_{name}")
+
+    # ----- fit -----------------------------------------------------------------------------------
     def _plan(self, planned_steps: int | None) -> None:
         """Hook: called by ``fit`` with the number of steps it will run (None if unknown)."""
 
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, steps_per_epoch=None, **kwargs):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        steps_per_epoch=None,
+        **kwargs,
+    ):
         """`keras.Model.fit` on ``x=(source_x, target_x), y=source_y`` or a
-        ``((source_x, target_x), source_y)`` dataset; see the class docstring."""
+        ``((source_x, target_x), source_y)`` dataset; see the class docstring.
+
+        With ``adapt_batch_norm=True`` (a constructor argument), ``fit`` ends by re-estimating
+        every trainable BatchNorm layer's statistics on the target data (AdaBN,
+        `keras_transfer.adaptation.adapt_batch_norm`) in batches of ``batch_size`` (32 if None);
+        with a dataset, over one epoch of its target part.
+        """
+        adapt = self.adapt_batch_norm
+        if adapt and not td.has_trainable_batch_norm(self):
+            raise ValueError(
+                "`adapt_batch_norm=True` needs a trainable BatchNormalization layer in the model; "
+                f"{type(self).__name__} {self.name!r} has none. Add one (e.g. bottleneck=256) or "
+                "set adapt_batch_norm=False."
+            )
         if td._is_dataset(x):
             kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; avoids Keras' warning
             if y is not None:
@@ -88,11 +280,43 @@ class TwoDomainModel(keras.Model):
                     "`y` must be None when `x` is a tf.data.Dataset (the dataset yields the source labels)."
                 )
             planned = td.check_dataset(x, epochs, steps_per_epoch)
+            if adapt:  # one epoch of the dataset's target part
+                target = x.map(lambda inputs, *rest: inputs[1])
+                target = target.take(steps_per_epoch) if steps_per_epoch else target
+            train_x, train_y = x, y
         else:
-            x, y, planned = td.prepare_arrays(
+            train_x, train_y, planned = td.prepare_arrays(
                 x, y, batch_size, epochs, steps_per_epoch, seed=np.random.randint(2**31)
             )
+            target = np.asarray(x[1])
         self._plan(planned)
-        return super().fit(
-            x=x, y=y, batch_size=batch_size, epochs=epochs, steps_per_epoch=steps_per_epoch, **kwargs
+        history = super().fit(
+            x=train_x,
+            y=train_y,
+            batch_size=batch_size,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            **kwargs,
         )
+        if adapt:
+            _adapt_batch_norm(self, target, batch_size=batch_size or 32, verbose=0)
+        return history
+
+    # ----- config --------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        bottleneck = self._bottleneck_units
+        if bottleneck is None and self.bottleneck is not None:
+            bottleneck = keras.saving.serialize_keras_object(self.bottleneck)
+        return {
+            **super().get_config(),
+            "feature_extractor": keras.saving.serialize_keras_object(self.feature_extractor),
+            "label_head": keras.saving.serialize_keras_object(self.label_head),
+            "bottleneck": bottleneck,
+            "label_smoothing": self.label_smoothing,
+            "head_lr_multiplier": self.head_lr_multiplier,
+            "adapt_batch_norm": self.adapt_batch_norm,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

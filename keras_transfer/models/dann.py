@@ -8,19 +8,9 @@ from keras import ops
 from keras_transfer.api_export import export
 from keras_transfer.layers.gradient_reversal import GradientReversal
 from keras_transfer.models import _two_domain as td
+from keras_transfer.models._discriminators import resolve_discriminator
 from keras_transfer.models._two_domain_model import TwoDomainModel
 from keras_transfer.schedules.reversal_schedule import ReversalSchedule
-
-
-def _default_domain_head(units: int = 64):
-    return keras.Sequential(
-        [
-            keras.layers.Dense(units, activation="relu"),
-            keras.layers.Dense(units, activation="relu"),
-            keras.layers.Dense(1, dtype="float32"),
-        ],
-        name="domain_head",
-    )
 
 
 @export
@@ -41,6 +31,8 @@ class DANN(TwoDomainModel):
     is shuffled and cycled to the same length (every source and target example is used).
     Target labels are refused. ``predict(x)`` returns class probabilities;
     ``evaluate(target_x, target_y)`` measures target accuracy (``label_accuracy``).
+    ``adapt_batch_norm=True`` adds AdaBN: per-domain BatchNorm statistics in training and
+    target statistics after ``fit``.
 
     History holds ``loss``, ``label_loss``, ``domain_loss``, ``label_accuracy``,
     ``domain_accuracy`` and ``reversal_scale`` (the epoch's mean reversal weight). Losses are
@@ -48,19 +40,40 @@ class DANN(TwoDomainModel):
     step is Keras' own (only ``compute_loss``/``compute_metrics`` are overridden), so it runs on
     the TensorFlow and JAX backends; ``tf.data`` input needs TensorFlow installed.
 
+    The practices of the Transfer-Learning-Library (tllib) that make DANN work on images are
+    options: ``bottleneck=256`` (Dense-BN-ReLU between features and heads),
+    ``domain_head="tllib"`` (1024-1024 with BN), ``head_lr_multiplier=10`` (new layers at 10x the
+    backbone's rate) and ``label_smoothing=0.1``. The defaults keep the plain method.
+
     Args:
         feature_extractor: any Keras model or layer mapping inputs to ``(batch, d)`` features,
             e.g. a `keras_transfer.backbones.Backbone` or a small MLP.
         label_head: a Keras layer/model mapping features to class probabilities, or an int
             ``num_classes`` for a softmax ``Dense`` layer.
-        domain_head: a Keras layer/model mapping features to one domain logit per row
-            (target = 1); default a 64-64-1 ReLU MLP.
+        domain_head: the discriminator, mapping features to one domain logit per row (target =
+            1): ``"small"`` (default; two 64-unit ReLU layers), ``"tllib"`` (two 1024-unit
+            layers with BatchNorm and ReLU), ``"paper"`` (two 1024-unit ReLU layers with dropout
+            0.5), or a Keras layer/model.
         scale: reversal weight: a float or a `ReversalSchedule` (``total_steps`` left as
             None is filled in by ``fit`` from ``epochs`` and the data size). The domain loss
             is the binary cross-entropy averaged over the combined source + target batch, i.e.
             half the sum of the per-domain means that ADAPT's ``DANN(lambda_=...)`` uses, so
             ``scale = 2 * lambda_`` trains exactly like ADAPT (checked numerically in
             ``benchmarks/adapt_dann_benchmark.py``).
+        bottleneck: None, an int ``n`` for ``Dense(n) -> BatchNormalization -> ReLU`` between
+            the features and both heads, or a Keras layer.
+        label_smoothing: label smoothing of the source cross-entropy, in [0, 1).
+        head_lr_multiplier: learning rate of the bottleneck, label head and domain head relative
+            to the optimizer's (10 in tllib); ``compile`` then builds a
+            `keras.optimizers.MultiOptimizer` in which the feature extractor keeps the given rate
+            (the saved model stores the plain optimizer and wraps it again on load).
+        adapt_batch_norm: AdaBN (Li et al., "Revisiting Batch Normalization For Practical Domain
+            Adaptation", 2016): in training, the feature extractor and bottleneck normalise each
+            domain with its own batch statistics; ``fit`` ends by re-estimating every trainable
+            BatchNorm layer's moving statistics on the target data
+            (`keras_transfer.adaptation.adapt_batch_norm`), so the model then normalises target
+            inputs with target statistics (and no longer suits the source). Needs a BatchNorm
+            layer (e.g. ``bottleneck=256``).
         **kwargs: passed to `keras.Model` (e.g. ``name``).
 
     Example:
@@ -70,7 +83,7 @@ class DANN(TwoDomainModel):
         >>> xs, ys = rng.normal(size=(64, 2)).astype("float32"), rng.integers(0, 2, 64)
         >>> xt = (rng.normal(size=(48, 2)) + 1.0).astype("float32")
         >>> features = keras.Sequential([keras.layers.Dense(16, activation="relu")])
-        >>> model = DANN(features, label_head=2)
+        >>> model = DANN(features, label_head=2, bottleneck=8, label_smoothing=0.1)
         >>> model.compile(optimizer="adam")
         >>> history = model.fit(x=(xs, xt), y=ys, epochs=2, batch_size=16, verbose=0)
         >>> model.predict(xt, verbose=0).shape
@@ -85,11 +98,8 @@ class DANN(TwoDomainModel):
         scale: float | ReversalSchedule | None = None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self._set_extractor_and_head(feature_extractor, label_head)
-        self.domain_head = td.resolve_layer(
-            _default_domain_head() if domain_head is None else domain_head, "domain_head"
-        )
+        super().__init__(feature_extractor, label_head, **kwargs)
+        self.domain_head, self._domain_head_name = resolve_discriminator(domain_head)
         self.reversal = GradientReversal(ReversalSchedule("dann") if scale is None else scale)
         self.domain_loss_fn = keras.losses.BinaryCrossentropy(from_logits=True, name="domain_loss")
         self.domain_accuracy = keras.metrics.BinaryAccuracy(name="domain_accuracy", threshold=0.0)
@@ -98,16 +108,22 @@ class DANN(TwoDomainModel):
 
     # ----- graph -------------------------------------------------------------------------------
     def build(self, input_shape):
-        shape = td.single_input_shape(input_shape)
-        features = self.feature_extractor(keras.KerasTensor(shape))
-        self.label_head(features)
-        self.domain_head(self.reversal(features))
+        features, predictions = self._build_trunk(input_shape)
+        self.domain_head(self.reversal(self._discriminator_input_spec(features, predictions)))
         self.built = True
 
-    def _domain_outputs(self, source, target, features, num_source, training):
+    def _discriminator_input_spec(self, features, predictions):
+        """The symbolic input of the domain head (CDAN conditions it on the predictions)."""
+        return features
+
+    def _discriminator_input(self, features, predictions):
+        return features
+
+    def _domain_outputs(self, source, target, features, predictions, num_source, training):
         scale = self.reversal.current_scale() if training else ops.zeros((), "float32")
+        inputs = self._discriminator_input(features, predictions)
         return {
-            "domain": self.domain_head(self.reversal(features, training=training), training=training),
+            "domain": self.domain_head(self.reversal(inputs, training=training), training=training),
             "domain_true": td.domain_labels(source, target),
             "scale": ops.cast(scale, "float32"),
         }
@@ -128,19 +144,20 @@ class DANN(TwoDomainModel):
             if planned is None:
                 raise ValueError(
                     "Cannot plan the reversal schedule: the dataset has unknown or infinite "
-                    "length. Pass steps_per_epoch= to fit, or scale=ReversalSchedule(..., "
-                    "total_steps=N) to DANN."
+                    f"length. Pass steps_per_epoch= to fit, or scale=ReversalSchedule(..., "
+                    f"total_steps=N) to {type(self).__name__}."
                 )
             self.reversal.set_total_steps(int(ops.convert_to_numpy(self.reversal.step)) + planned)
 
     # ----- config --------------------------------------------------------------------------------
     def get_config(self) -> dict:
         scale = self.reversal.scale
+        domain_head = self._domain_head_name
+        if domain_head is None:
+            domain_head = keras.saving.serialize_keras_object(self.domain_head)
         return {
             **super().get_config(),
-            "feature_extractor": keras.saving.serialize_keras_object(self.feature_extractor),
-            "label_head": keras.saving.serialize_keras_object(self.label_head),
-            "domain_head": keras.saving.serialize_keras_object(self.domain_head),
+            "domain_head": domain_head,
             "scale": keras.saving.serialize_keras_object(scale)
             if isinstance(scale, ReversalSchedule)
             else scale,

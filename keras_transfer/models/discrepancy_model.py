@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import keras
 
+from keras_transfer._validation import check_float
 from keras_transfer.adaptation.coral import CORALLoss
 from keras_transfer.adaptation.mmd import MMDLoss
 from keras_transfer.api_export import export
-from keras_transfer.models import _two_domain as td
 from keras_transfer.models._two_domain_model import TwoDomainModel
 
 DISCREPANCIES = {"coral": CORALLoss, "mmd": MMDLoss}
@@ -37,7 +37,9 @@ class DiscrepancyModel(TwoDomainModel):
         discrepancy: ``"coral"``, ``"mmd"``, or a `keras.losses.Loss` taking
             ``(source_features, target_features)``.
         weight: the discrepancy weight (lambda), a float >= 0.
-        **kwargs: passed to `keras.Model`.
+        **kwargs: ``bottleneck``, ``label_smoothing``, ``head_lr_multiplier`` and ``adapt_batch_norm`` as in
+            `keras_transfer.models.DANN` (the discrepancy is then measured on the bottleneck
+            features), and the arguments of `keras.Model` (e.g. ``name``).
 
     Example:
         >>> import numpy as np, keras
@@ -53,8 +55,7 @@ class DiscrepancyModel(TwoDomainModel):
     """
 
     def __init__(self, feature_extractor, label_head, discrepancy="coral", weight: float = 1.0, **kwargs):
-        super().__init__(**kwargs)
-        self._set_extractor_and_head(feature_extractor, label_head)
+        super().__init__(feature_extractor, label_head, **kwargs)
         if isinstance(discrepancy, dict):
             discrepancy = keras.saving.deserialize_keras_object(discrepancy)
         if isinstance(discrepancy, str):
@@ -71,19 +72,13 @@ class DiscrepancyModel(TwoDomainModel):
                 "`discrepancy` must be 'coral', 'mmd' or a keras.losses.Loss; received "
                 f"{type(discrepancy).__name__}."
             )
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0:
-            raise ValueError(f"`weight` must be a float >= 0; received weight={weight!r}.")
+        weight = check_float(weight, "weight", min_value=0.0)
         self.discrepancy = discrepancy
         self.discrepancy_fn = discrepancy_fn
-        self.weight = float(weight)
+        self.weight = weight
         self.discrepancy_tracker = keras.metrics.Mean(name="discrepancy")
 
-    def build(self, input_shape):
-        shape = td.single_input_shape(input_shape)
-        self.label_head(self.feature_extractor(keras.KerasTensor(shape)))
-        self.built = True
-
-    def _domain_outputs(self, source, target, features, num_source, training):
+    def _domain_outputs(self, source, target, features, predictions, num_source, training):
         return {"source_features": features[:num_source], "target_features": features[num_source:]}
 
     @property
@@ -102,12 +97,6 @@ class DiscrepancyModel(TwoDomainModel):
             discrepancy = keras.saving.serialize_keras_object(discrepancy)
         return {
             **super().get_config(),
-            "feature_extractor": keras.saving.serialize_keras_object(self.feature_extractor),
-            "label_head": keras.saving.serialize_keras_object(self.label_head),
             "discrepancy": discrepancy,
             "weight": self.weight,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

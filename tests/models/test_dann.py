@@ -13,28 +13,9 @@ import pytest
 from keras_transfer.layers import GradientReversal
 from keras_transfer.models import DANN
 from keras_transfer.schedules import ReversalSchedule
+from tests.models._synthetic import mlp, shifted_pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def shifted_pair(seed, n=1024):
-    """Feature 0 carries the label in both domains; feature 1 carries it too but is shifted by
-    -3 in the target (a cue that does not transfer); features 2-3 are noise."""
-    rng = np.random.default_rng(seed)
-
-    def domain(shift):
-        y = rng.integers(0, 2, n)
-        sign = 2.0 * y - 1.0
-        a = sign + 0.6 * rng.normal(size=n)
-        b = sign + 0.6 * rng.normal(size=n) + shift
-        return np.column_stack([a, b, rng.normal(size=(n, 2))]).astype("float32"), y
-
-    (xs, ys), (xt, yt) = domain(0.0), domain(-3.0)
-    return xs, ys, xt, yt
-
-
-def mlp(units=(32, 16)):
-    return keras.Sequential([keras.layers.Dense(u, activation="relu") for u in units])
 
 
 def target_accuracy(seed, scale):

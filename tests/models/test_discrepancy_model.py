@@ -43,7 +43,7 @@ def test_discrepancy_model_bad_arguments_and_input():
     xs, ys, xt = _data()
     with pytest.raises(ValueError, match="`discrepancy` must be one of"):
         DiscrepancyModel(keras.layers.Dense(4), 2, discrepancy="wasserstein")
-    with pytest.raises(ValueError, match="`weight` must be a float >= 0"):
+    with pytest.raises(ValueError, match="`weight` must be a finite number >= 0"):
         DiscrepancyModel(keras.layers.Dense(4), 2, weight=-1.0)
     model = DiscrepancyModel(keras.layers.Dense(4), 2)
     model.compile(optimizer="adam")

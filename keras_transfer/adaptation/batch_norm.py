@@ -1,0 +1,93 @@
+"""AdaBN: re-estimate BatchNorm statistics on the target domain."""
+
+from __future__ import annotations
+
+import keras
+
+from keras_transfer._validation import check_bool, check_count
+from keras_transfer.policies.batch_norm import recalibrate_batch_norm
+
+
+def _walk(layer):
+    yield layer
+    for child in getattr(layer, "layers", None) or []:
+        if child is not layer:
+            yield from _walk(child)
+
+
+def adapt_batch_norm(
+    model,
+    target_x,
+    *,
+    batch_size: int = 64,
+    max_batches: int | None = None,
+    include_frozen: bool = False,
+    verbose: int = 0,
+) -> int:
+    """AdaBN: replace every BatchNorm layer's moving statistics by their value on target data.
+
+    Li, Wang, Shi, Liu and Hou, "Revisiting Batch Normalization For Practical Domain
+    Adaptation", ICLR workshop 2017 (arXiv 2016). Only the moving means and variances change;
+    every other weight stays as it is. After the call the model normalises target inputs with
+    target statistics (so it no longer suits the source domain). Each batch runs through
+    ``model`` in training mode with dropout off, and each moving statistic becomes the mean of
+    its per-batch values (`keras_transfer.policies.recalibrate_batch_norm` pointed at the
+    target), so a moving mean equals the target mean of that layer's input when ``batch_size``
+    divides the number of examples.
+
+    For the two-domain models (`keras_transfer.models.DANN`, ...) pass ``adapt_batch_norm=True``
+    to ``fit`` instead, which calls this on the target data after training.
+
+    Args:
+        model: a built Keras model; a two-domain model is called on one domain at a time.
+        target_x: unlabelled target inputs: an array, or an iterable of batches (a
+            ``tf.data.Dataset``; ``(x, y)`` tuples have their labels ignored). Not a
+            ``(source_x, target_x)`` pair.
+        batch_size: batch size when ``target_x`` is an array; larger gives better variances.
+        max_batches: stop after this many batches (None: all of ``target_x``).
+        include_frozen: also re-estimate BatchNorm layers with ``trainable=False`` (e.g. a frozen
+            pretrained backbone), which are otherwise left as they are.
+        verbose: 1 shows a progress bar, 0 is silent.
+
+    Returns:
+        The number of BatchNorm layers whose statistics were re-estimated.
+
+    Raises:
+        ValueError: ``model`` has no (trainable) BatchNorm layer, ``target_x`` is a pair or
+            empty, or ``batch_size``/``max_batches`` is not a positive integer.
+
+    Example:
+        >>> import numpy as np, keras
+        >>> from keras_transfer.adaptation import adapt_batch_norm
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.BatchNormalization()])
+        >>> target_x = np.random.default_rng(0).normal(5.0, 1.0, (128, 2)).astype("float32")
+        >>> adapt_batch_norm(model, target_x, batch_size=64)
+        1
+        >>> bool(np.allclose(model.layers[0].moving_mean.numpy(), target_x.mean(0), atol=1e-4))
+        True
+    """
+    check_count(batch_size, "batch_size", allow_none=False)
+    check_count(max_batches, "max_batches")
+    include_frozen = check_bool(include_frozen, "include_frozen")
+    if isinstance(target_x, (tuple, list)):
+        raise ValueError(
+            "`target_x` must be the target inputs only (an array or a dataset of target "
+            f"batches); received a {type(target_x).__name__} of length {len(target_x)}. Pass "
+            "target_x, not (source_x, target_x)."
+        )
+    frozen = []
+    if include_frozen:
+        frozen = [
+            layer
+            for layer in _walk(model)
+            if isinstance(layer, keras.layers.BatchNormalization) and not layer.trainable
+        ]
+    try:
+        for layer in frozen:
+            layer.trainable = True
+        return recalibrate_batch_norm(
+            model, target_x, batch_size=batch_size, max_batches=max_batches, verbose=verbose
+        )
+    finally:
+        for layer in frozen:
+            layer.trainable = False
