@@ -27,6 +27,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from keras_transfer._validation import check_float, check_int
+
 SCORES = ("logme", "h_score")
 
 
@@ -102,6 +104,8 @@ def logme(features, y, *, max_iter: int = 11, tol: float = 0.01) -> float:
         True
     """
     f, codes = _check_features(features, y)
+    max_iter = check_int(max_iter, "max_iter", min_value=1)
+    tol = check_float(tol, "tol", min_value=0.0)
     fh = f
     ft = f.T
     D, N = ft.shape
@@ -145,10 +149,11 @@ def h_score(features, y, *, shrinkage: str | float | None = None) -> float:
 
         shrinkage = float(ledoit_wolf_shrinkage(f, assume_centered=True))
     if shrinkage is not None:
-        if isinstance(shrinkage, bool) or not isinstance(shrinkage, (int, float)) or not 0 <= shrinkage <= 1:
+        if isinstance(shrinkage, str):
             raise ValueError(
-                f"`shrinkage` must be None, 'auto' or a float in [0, 1]; received shrinkage={shrinkage!r}."
+                f"`shrinkage` must be None, 'auto' or a number in [0, 1]; received shrinkage={shrinkage!r}."
             )
+        shrinkage = check_float(shrinkage, "shrinkage", min_value=0.0, max_value=1.0)
         mu = np.trace(cov_f) / cov_f.shape[0]
         cov_f = (1 - shrinkage) * cov_f + shrinkage * mu * np.eye(cov_f.shape[0])
     g = np.zeros_like(f)
@@ -231,10 +236,12 @@ def rank_backbones(
     from keras_transfer.sklearn import FeatureExtractor
 
     unknown = [s for s in scores if s not in SCORES]
-    if unknown or not scores:
+    if unknown or not scores or isinstance(scores, str):
         raise ValueError(
-            f"`scores` must be a non-empty subset of {SCORES}; received scores={list(scores)!r}."
+            f"`scores` must be a non-empty list drawn from {list(SCORES)}; received scores={scores!r}."
         )
+    batch_size = check_int(batch_size, "batch_size", min_value=1)
+    verbose = check_int(verbose, "verbose", min_value=0, max_value=2)
     if isinstance(candidates, (str, bytes)) or not len(candidates):
         raise ValueError(
             f"`candidates` must be a non-empty list of backbone names, (name, weights) pairs or "

@@ -135,12 +135,11 @@ def test_scores_reject_bad_input(small_case):
 @pytest.mark.slow  # builds EfficientNet-Lite0 with ImageNet weights and extracts 96x96 features
 def test_rank_backbones_pretrained_above_random_init_on_real_data():
     """The same architecture, ImageNet weights vs random init, on real Fashion-MNIST images."""
+    from keras_transfer.backbones import DEFAULT_BACKBONE
     from keras_transfer.datasets import load_fashion_mnist
 
     x, y = load_fashion_mnist("train", source="subset", num_per_class=10, seed=0)
-    table = rank_backbones(
-        x, y, [("efficientnet_lite0", None), "efficientnet_lite0"], input_shape=(96, 96, 3)
-    )
+    table = rank_backbones(x, y, [(DEFAULT_BACKBONE, None), DEFAULT_BACKBONE], input_shape=(96, 96, 3))
     assert list(table["weights"]) == ["imagenet", "None"]
     assert list(table["rank"]) == [1, 2]
     assert table["logme"][0] > table["logme"][1]
@@ -156,5 +155,14 @@ def test_rank_backbones_argument_errors():
         rank_backbones(x, [0, 1, 0, 1], ["mobilenet_v3_small"], scores=["leep"])
     with pytest.raises(ValueError, match="`candidates` must be a non-empty list"):
         rank_backbones(x, [0, 1, 0, 1], "mobilenet_v3_small")
+    with pytest.raises(ValueError, match="`batch_size` must be an integer >= 1"):
+        rank_backbones(x, [0, 1, 0, 1], ["mobilenet_v3_small"], batch_size=0)
+    with pytest.raises(ValueError, match="`shrinkage` must be None, 'auto' or a number in \\[0, 1\\]"):
+        h_score(np.eye(4), [0, 1, 0, 1], shrinkage="ledoit")
+    with pytest.raises(ValueError, match="`shrinkage` must be a finite number >= 0.0 and <= 1.0"):
+        h_score(np.eye(4), [0, 1, 0, 1], shrinkage=1.5)
+    assert np.isfinite(h_score(np.eye(4), [0, 1, 0, 1], shrinkage=np.float32(0.5)))  # numpy scalars
+    with pytest.raises(ValueError, match="`max_iter` must be an integer >= 1"):
+        logme(np.eye(4), [0, 1, 0, 1], max_iter=0)
     with pytest.raises(ValueError, match="`score`='nope'"):
         plot_ranking([{"backbone": "a", "weights": None, "logme": 1.0}], score="nope")
