@@ -1,11 +1,13 @@
 """Task models built on a feature extractor: the transfer classifier and domain adaptation
 (adversarial, conditional adversarial, discrepancy, target-regularized, self-training)."""
 
+from keras_transfer.models.cdan import CDAN
 from keras_transfer.models.dann import DANN
 from keras_transfer.models.discrepancy_model import DiscrepancyModel
 from keras_transfer.models.transfer_classifier import TransferClassifier
 
 __all__ = [
+    "CDAN",
     "DANN",
     "DiscrepancyModel",
     "TransferClassifier",
