@@ -4,11 +4,13 @@
 from keras_transfer.models.cdan import CDAN
 from keras_transfer.models.dann import DANN
 from keras_transfer.models.discrepancy_model import DiscrepancyModel
+from keras_transfer.models.target_regularized_model import TargetRegularizedModel
 from keras_transfer.models.transfer_classifier import TransferClassifier
 
 __all__ = [
     "CDAN",
     "DANN",
     "DiscrepancyModel",
+    "TargetRegularizedModel",
     "TransferClassifier",
 ]
