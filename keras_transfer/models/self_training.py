@@ -1,0 +1,189 @@
+"""Confidence-thresholded pseudo-label self-training with weak and strong views (FixMatch)."""
+
+from __future__ import annotations
+
+import numbers
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_transfer._validation import check_bool, check_float
+from keras_transfer.api_export import export
+from keras_transfer.models import _two_domain as td
+from keras_transfer.models._two_domain_model import TwoDomainModel
+
+
+def _check_value_range(value_range):
+    ok = (
+        isinstance(value_range, (tuple, list))
+        and len(value_range) == 2
+        and all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in value_range)
+        and value_range[0] < value_range[1]
+    )
+    if not ok:
+        raise ValueError(
+            "`value_range` must be a (low, high) pair of numbers with low < high, the range of the "
+            f"input pixels (e.g. (0, 255) or (0, 1)); received value_range={value_range!r}."
+        )
+    return (float(value_range[0]), float(value_range[1]))
+
+
+def _augmentation(value, name: str):
+    if value is None:
+        return None
+    return td.resolve_layer(value, name)
+
+
+@export
+class SelfTraining(TwoDomainModel):
+    """Self-training on the target with confident pseudo-labels and weak/strong views.
+
+    FixMatch (Sohn et al., "FixMatch: Simplifying Semi-Supervised Learning with Consistency and
+    Confidence", NeurIPS 2020) applied to domain adaptation: each step classifies a weakly
+    augmented view of every target example; where the top probability is at least
+    ``threshold``, its argmax becomes a pseudo-label, and the cross-entropy of a strongly
+    augmented view against that label is added to the source cross-entropy (averaged over the
+    whole target batch, so examples below the threshold count as zero). The weak predictions
+    carry no gradient. The source batch goes through the weak view. All three views share one
+    forward pass, so BatchNorm sees them together, as in FixMatch.
+
+    The views are Keras preprocessing layers (active only in training; ``predict`` and
+    ``evaluate`` see the inputs as they are). Defaults, for images ``(batch, h, w, c)`` whose
+    pixels lie in ``value_range``: weak = ``RandomFlip("horizontal")`` (if ``horizontal_flip``)
+    + ``RandomTranslation(0.125, 0.125, fill_mode="reflect")``; strong = the same + ``
+    keras.layers.RandAugment(value_range)`` + ``keras.layers.RandomErasing(value_range)`` (the
+    cutout of FixMatch). RandAugment's colour operations expect 3 channels. For digits pass
+    ``horizontal_flip=False``; for non-image inputs pass both views (e.g.
+    ``keras.layers.GaussianNoise``).
+
+    Same data convention as `keras_transfer.models.DANN`; history holds ``loss``,
+    ``label_loss``, ``pseudo_label_loss``, ``mask_rate`` (the share of target examples above the
+    threshold) and ``label_accuracy``. Runs on the TensorFlow and JAX backends (the default
+    strong view takes long to compile under JAX).
+
+    Args:
+        feature_extractor: any Keras model or layer mapping inputs to ``(batch, d)`` features.
+        label_head: a Keras layer/model producing class probabilities, or an int ``num_classes``.
+        threshold: ``tau``, the confidence a weak-view prediction needs to become a
+            pseudo-label, in [0, 1] (0.95 in FixMatch).
+        weight: the weight of the pseudo-label loss, a float >= 0 (1 in FixMatch).
+        weak_augmentation: a Keras layer (e.g. a ``keras.Sequential`` of preprocessing layers)
+            or None for the default image view.
+        strong_augmentation: a Keras layer or None for the default image view.
+        value_range: the ``(low, high)`` range of the input pixels, for the default views.
+        horizontal_flip: whether the default views flip images horizontally.
+        **kwargs: ``bottleneck``, ``label_smoothing``, ``head_lr_multiplier``, ``adapt_batch_norm`` as in
+            `keras_transfer.models.DANN`, and the arguments of `keras.Model` (e.g. ``name``).
+
+    Example:
+        >>> import numpy as np, keras
+        >>> from keras_transfer.models import SelfTraining
+        >>> rng = np.random.default_rng(0)
+        >>> xs, ys = rng.normal(size=(64, 2)).astype("float32"), rng.integers(0, 2, 64)
+        >>> xt = (rng.normal(size=(48, 2)) + 1.0).astype("float32")
+        >>> model = SelfTraining(
+        ...     keras.layers.Dense(8, activation="relu"), 2, threshold=0.9,
+        ...     weak_augmentation=keras.layers.GaussianNoise(0.05),
+        ...     strong_augmentation=keras.layers.GaussianNoise(0.3))
+        >>> model.compile(optimizer="adam")
+        >>> history = model.fit(x=(xs, xt), y=ys, epochs=1, batch_size=16, verbose=0)
+        >>> sorted(history.history)
+        ['label_accuracy', 'label_loss', 'loss', 'mask_rate', 'pseudo_label_loss']
+    """
+
+    def __init__(
+        self,
+        feature_extractor,
+        label_head,
+        threshold: float = 0.95,
+        weight: float = 1.0,
+        weak_augmentation=None,
+        strong_augmentation=None,
+        value_range=(0, 255),
+        horizontal_flip: bool = True,
+        **kwargs,
+    ):
+        super().__init__(feature_extractor, label_head, **kwargs)
+        self.threshold = check_float(threshold, "threshold", min_value=0.0, max_value=1.0)
+        self.weight = check_float(weight, "weight", min_value=0.0)
+        self.value_range = _check_value_range(value_range)
+        self.horizontal_flip = check_bool(horizontal_flip, "horizontal_flip")
+        self._default_views = (weak_augmentation is None, strong_augmentation is None)
+        weak = _augmentation(weak_augmentation, "weak_augmentation")
+        strong = _augmentation(strong_augmentation, "strong_augmentation")
+        self.weak_augmentation = weak if weak is not None else self._default_view(strong=False)
+        self.strong_augmentation = strong if strong is not None else self._default_view(strong=True)
+        self.pseudo_label_loss_fn = keras.losses.SparseCategoricalCrossentropy(name="pseudo_label_loss")
+        self.pseudo_label_loss_tracker = keras.metrics.Mean(name="pseudo_label_loss")
+        self.mask_rate_tracker = keras.metrics.Mean(name="mask_rate")
+
+    def _default_view(self, strong: bool):
+        layers = [keras.layers.RandomFlip("horizontal")] if self.horizontal_flip else []
+        layers.append(keras.layers.RandomTranslation(0.125, 0.125, fill_mode="reflect"))
+        if strong:
+            layers += [
+                keras.layers.RandAugment(value_range=self.value_range),
+                keras.layers.RandomErasing(value_range=self.value_range),
+            ]
+        return keras.Sequential(layers, name="strong_augmentation" if strong else "weak_augmentation")
+
+    # ----- graph -------------------------------------------------------------------------------
+    def build(self, input_shape):
+        shape = td.single_input_shape(input_shape)
+        if any(self._default_views) and len(shape) != 4:
+            raise ValueError(
+                "The default `weak_augmentation`/`strong_augmentation` views are image "
+                f"augmentations for inputs of shape (batch, height, width, channels); received "
+                f"input shape {shape}. Pass both views, e.g. weak_augmentation="
+                "keras.layers.GaussianNoise(0.05), strong_augmentation=keras.layers.GaussianNoise(0.3)."
+            )
+        self._build_trunk(input_shape)
+        self.built = True
+
+    def _two_domain_batch(self, source, target, training):
+        if not training:
+            return ops.concatenate([source, target, target], axis=0)
+        weak = self.weak_augmentation(ops.concatenate([source, target], axis=0), training=True)
+        strong = self.strong_augmentation(target, training=True)
+        return ops.concatenate([ops.cast(weak, "float32"), ops.cast(strong, "float32")], axis=0)
+
+    def _domain_outputs(self, source, target, features, predictions, num_source, training):
+        num_target = ops.shape(target)[0]
+        weak = ops.stop_gradient(predictions[num_source : num_source + num_target])
+        confidence = ops.max(weak, axis=-1)
+        return {
+            "pseudo_labels": ops.argmax(weak, axis=-1),
+            "mask": ops.cast(confidence >= self.threshold, "float32"),
+            "strong_predictions": predictions[num_source + num_target :],
+        }
+
+    # ----- loss and metrics ----------------------------------------------------------------------
+    @property
+    def _adaptation_weight(self):
+        return self.weight
+
+    def _adaptation_term(self, y_pred):
+        return self.pseudo_label_loss_fn(
+            y_pred["pseudo_labels"], y_pred["strong_predictions"], y_pred["mask"]
+        )
+
+    def _track_adaptation(self, y_pred, term):
+        self.pseudo_label_loss_tracker.update_state(term)
+        self.mask_rate_tracker.update_state(ops.mean(y_pred["mask"]))
+
+    # ----- config --------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        weak, strong = (
+            None if default else keras.saving.serialize_keras_object(layer)
+            for default, layer in zip(self._default_views, (self.weak_augmentation, self.strong_augmentation))
+        )
+        return {
+            **super().get_config(),
+            "threshold": self.threshold,
+            "weight": self.weight,
+            "weak_augmentation": weak,
+            "strong_augmentation": strong,
+            "value_range": list(self.value_range),
+            "horizontal_flip": self.horizontal_flip,
+        }
