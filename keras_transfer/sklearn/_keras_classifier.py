@@ -1,54 +1,86 @@
-"""Shared plumbing of the scikit-learn classifiers that train a Keras model on images."""
+"""Shared plumbing of the scikit-learn classifiers that train a Keras model on images.
+
+The training options follow scikeras (``scikeras.wrappers.KerasClassifier``): ``class_weight``,
+``callbacks`` and ``validation_split`` are constructor parameters; ``sample_weight`` and
+``validation_data`` are data, so they are ``fit`` parameters (with scikit-learn's metadata
+routing enabled, request them with ``set_fit_request(sample_weight=True)`` /
+``set_fit_request(validation_data=True)``, as for any scikit-learn estimator).
+"""
 
 from __future__ import annotations
+
+import copy
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from keras_transfer._validation import check_bool, check_float, check_int, check_random_state
 from keras_transfer.image_io import is_path_input, to_images
+
+
+class TrainingData(NamedTuple):
+    """Validated training inputs: images, integer codes, per-image weights (or None), validation."""
+
+    images: np.ndarray
+    codes: np.ndarray
+    weights: np.ndarray | None
+    validation: tuple | None  # (images, codes) or None
 
 
 class KerasImageClassifier(ClassifierMixin, BaseEstimator):
     """Private base: images in, labels of any type out, through a fitted Keras ``model_``."""
 
-    def _images(self, X, reset: bool, size=None) -> np.ndarray:
+    # ----- inputs ------------------------------------------------------------------------------
+    def _images(self, X, reset: bool, size=None, argument: str = "X") -> np.ndarray:
         table = not is_path_input(X) and (
             hasattr(X, "iloc") or hasattr(X, "tocsr") or (isinstance(X, np.ndarray) and X.ndim <= 2)
         )
-        if table:
+        if table and argument == "X":  # rows of flattened images: sklearn's feature bookkeeping
             X = validate_data(self, X, reset=reset, dtype="numeric")
+        elif table and hasattr(self, "n_features_in_") and np.ndim(X) == 2:
+            if np.shape(X)[1] != self.n_features_in_:
+                raise ValueError(
+                    f"`{argument}` has {np.shape(X)[1]} features per row, but X had "
+                    f"n_features_in_={self.n_features_in_} in fit; pass images of the same size."
+                )
         elif reset:
             for name in ("n_features_in_", "feature_names_in_"):
                 if hasattr(self, name):
                     delattr(self, name)
-        return to_images(X, resize=bool(getattr(self, "resize", False)), size=size or (32, 32))
+        return to_images(X, resize=bool(self.resize), size=size or (32, 32), argument=argument)
 
-    def _check_y(self, y) -> np.ndarray:
-        """Validate labels before any image work, so label errors come first (sklearn's wording)."""
+    def _model_inputs(self, images: np.ndarray) -> np.ndarray:
+        """Hook: the array the Keras model sees for ``images`` (float32)."""
+        return np.asarray(images, dtype=np.float32)
+
+    def _check_y(self, y, argument: str = "y") -> np.ndarray:
+        """1-D class labels, checked before any image work (so label errors come first)."""
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            import warnings
-
-            from sklearn.exceptions import DataConversionWarning
-
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected; it was ravelled.",
-                DataConversionWarning,
-                stacklevel=3,
+        if y.ndim == 2 and y.shape[1] > 1:
+            one_hot = y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()
+            hint = (
+                " It looks one-hot: pass the class indices y.argmax(axis=1) or the class names."
+                if one_hot
+                else " Multi-label and multi-output targets are not supported."
             )
-            y = y.ravel()
-        check_classification_targets(y)
+            raise ValueError(
+                f"`{argument}` must be 1-D class labels, one per image; received a 2-D array of "
+                f"shape {y.shape}.{hint}"
+            )
+        y = column_or_1d(y, warn=True)  # (n, 1) is ravelled with a DataConversionWarning
+        if len(y) == 0:
+            raise ValueError(f"`{argument}` is empty: pass at least one labelled image per class.")
+        check_classification_targets(y)  # continuous targets (e.g. 0.5) are refused
         return y
 
-    def _encode(self, y, n: int) -> np.ndarray:
-        y = self._check_y(y)
-        if len(y) != n:
-            raise ValueError(f"`y` must have one label per image ({n}); received {len(y)} labels.")
+    def _encode(self, y) -> np.ndarray:
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         if len(self.classes_) < 2:
@@ -57,24 +89,156 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
             )
         return encoder.transform(y).astype("int32")
 
+    def _codes_of(self, y, argument: str) -> np.ndarray:
+        """Integer codes of labels seen in fit; unseen labels are an error naming ``argument``."""
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"`{argument}` holds labels never seen in fit: {unseen[:10].tolist()}; "
+                f"classes_={self.classes_.tolist()}."
+            )
+        return np.searchsorted(self.classes_, y).astype("int32")
+
+    def _weights(self, sample_weight, codes: np.ndarray) -> np.ndarray | None:
+        """``sample_weight`` times the ``class_weight`` of each image's class (None: all ones)."""
+        n = len(codes)
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float64)
+            if weights.ndim == 0:
+                weights = np.full(n, float(weights))
+            if weights.shape != (n,):
+                raise ValueError(
+                    f"`sample_weight` must hold one weight per image ({n},); received shape {weights.shape}."
+                )
+            if not np.isfinite(weights).all() or (weights < 0).any():
+                raise ValueError("`sample_weight` must hold finite weights >= 0.")
+        class_weight = self.class_weight
+        if class_weight is not None:
+            if isinstance(class_weight, str) and class_weight == "balanced":
+                counts = np.bincount(codes, minlength=len(self.classes_))
+                per_class = n / (len(self.classes_) * np.maximum(counts, 1))
+            elif isinstance(class_weight, dict):
+                per_class = np.ones(len(self.classes_))
+                for label, value in class_weight.items():
+                    if label not in set(self.classes_.tolist()):
+                        raise ValueError(
+                            f"`class_weight` names the class {label!r}, which is not in y; "
+                            f"classes_={self.classes_.tolist()}."
+                        )
+                    per_class[self._codes_of(np.asarray([label]), "class_weight")[0]] = check_float(
+                        value, f"class_weight[{label!r}]", min_value=0.0
+                    )
+            else:
+                raise ValueError(
+                    "`class_weight` must be None, 'balanced' or a dict {class label: weight}; "
+                    f"received class_weight={class_weight!r}."
+                )
+            weights = per_class[codes] if weights is None else weights * per_class[codes]
+        if weights is not None and not (weights > 0).any():
+            raise ValueError(
+                "`sample_weight` (times `class_weight`) is zero for every image: nothing to train on."
+            )
+        return weights
+
+    def _validation(self, validation_data, size) -> tuple | None:
+        if validation_data is None:
+            return None
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError(
+                "`validation_data` must be a pair (X_val, y_val) of images and labels; received "
+                f"{type(validation_data).__name__}"
+                + (
+                    f" of length {len(validation_data)}."
+                    if isinstance(validation_data, (tuple, list))
+                    else "."
+                )
+            )
+        images = self._images(validation_data[0], reset=False, size=size, argument="validation_data")
+        labels = self._check_y(validation_data[1], argument="validation_data")
+        if len(labels) != len(images):
+            raise ValueError(
+                f"`validation_data` must have one label per image ({len(images)}); received {len(labels)}."
+            )
+        return images, self._codes_of(labels, "validation_data")
+
+    def _training_data(self, X, y, sample_weight, validation_data, size) -> TrainingData:
+        """Validate ``y``, the weights, ``X`` and the validation set; apply ``validation_split``.
+
+        Labels and weights come first, so their errors do not wait for image decoding.
+        """
+        codes = self._encode(y)
+        weights = self._weights(sample_weight, codes)
+        keep = None
+        if weights is not None and (weights == 0).any():  # as scikeras: zero weight = not trained on
+            keep = weights > 0
+            if len(np.unique(codes[keep])) < 2:
+                raise ValueError(
+                    "`sample_weight` leaves images of only 1 class with a weight > 0; a classifier "
+                    "needs at least 2 classes to train on."
+                )
+        images = self._images(X, reset=True, size=size)
+        if len(images) != len(codes):
+            raise ValueError(
+                f"`y` must have one label per image ({len(images)}); received {len(codes)} labels."
+            )
+        validation = self._validation(validation_data, size)
+        if keep is not None:
+            images, codes, weights = images[keep], codes[keep], weights[keep]
+        split = check_float(
+            self.validation_split, "validation_split", min_value=0.0, max_value=1.0, max_inclusive=False
+        )
+        if validation is None and split > 0:
+            train, held = _split(codes, split, self._random_state())
+            if len(train) == 0 or len(held) == 0:
+                raise ValueError(
+                    f"`validation_split`={split} leaves no image to train on or to validate with "
+                    f"({len(codes)} labelled images); lower it or pass validation_data."
+                )
+            validation = (images[held], codes[held])
+            images, codes = images[train], codes[train]
+            weights = None if weights is None else weights[train]
+        return TrainingData(images, codes, weights, validation)
+
+    # ----- options ----------------------------------------------------------------------------
+    def _random_state(self) -> int | None:
+        return check_random_state(self.random_state)
+
     def _seed(self) -> None:
-        if self.random_state is not None:
+        seed = self._random_state()
+        if seed is not None:
             import keras
 
-            keras.utils.set_random_seed(int(self.random_state))
+            keras.utils.set_random_seed(seed)
 
+    def _callbacks(self) -> list:
+        """Copies of ``callbacks`` for one training (the estimator's parameter is never modified)."""
+        import keras
+
+        if self.callbacks is None:
+            return []
+        callbacks = self.callbacks
+        if isinstance(callbacks, keras.callbacks.Callback):
+            callbacks = [callbacks]
+        callbacks = list(callbacks)
+        for cb in callbacks:
+            if not isinstance(cb, keras.callbacks.Callback):
+                raise TypeError(
+                    "`callbacks` must be a list of keras.callbacks.Callback instances; received an "
+                    f"entry of type {type(cb).__name__}."
+                )
+        return copy.deepcopy(callbacks)
+
+    # ----- predicting -------------------------------------------------------------------------
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns ordered as ``classes_``."""
         check_is_fitted(self, "model_")
         from keras_transfer.sklearn.feature_extractor import predict_function
 
-        images = self._images(X, reset=False, size=self.input_size_)
+        images = self._model_inputs(self._images(X, reset=False, size=self.input_size_))
         fn = predict_function(self.model_)
         bs = int(self.batch_size)
-        out = [
-            np.asarray(fn(np.asarray(images[i : i + bs], dtype=np.float32)))
-            for i in range(0, len(images), bs)
-        ]
+        out = [np.asarray(fn(images[i : i + bs])) for i in range(0, len(images), bs)]
         return np.concatenate(out).astype(np.float64)
 
     def predict(self, X) -> np.ndarray:
@@ -85,11 +249,7 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy on ``(X, y)``; labels never seen in ``fit`` are an error, not a silent miss."""
         check_is_fitted(self, "model_")
-        unseen = np.setdiff1d(np.unique(np.asarray(y)), self.classes_)
-        if len(unseen):
-            raise ValueError(
-                f"`y` holds labels never seen in fit: {unseen[:10].tolist()}; classes_={self.classes_.tolist()}."
-            )
+        self._codes_of(np.asarray(y), "y")
         return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
@@ -99,24 +259,30 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
+def _split(codes: np.ndarray, fraction: float, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Train and held-out indices: stratified when every class has 2 images or more."""
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(codes))
+    stratify = codes if np.bincount(codes).min(initial=0) >= 2 else None
+    n_held = int(np.ceil(fraction * len(codes)))
+    if stratify is not None and n_held < len(np.unique(codes)):
+        stratify = None
+    if n_held == 0 or n_held >= len(codes):
+        return index, index[:0]
+    train, held = train_test_split(index, test_size=n_held, random_state=seed, stratify=stratify)
+    return np.sort(train), np.sort(held)
+
+
 def check_common(est) -> None:
     """Validate the arguments every image classifier shares (raised in ``fit``)."""
-    for name in ("epochs", "batch_size"):
-        value = getattr(est, name)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or value < (1 if name == "batch_size" else 0)
-        ):
-            raise ValueError(
-                f"`{name}` must be an int >= {1 if name == 'batch_size' else 0}; received {name}={value!r}."
-            )
-    if not (isinstance(est.learning_rate, (int, float)) and est.learning_rate > 0):
-        raise ValueError(
-            f"`learning_rate` must be a positive number; received learning_rate={est.learning_rate!r}."
-        )
-    if est.verbose not in (0, 1, 2):
-        raise ValueError(f"`verbose` must be 0, 1 or 2; received verbose={est.verbose!r}.")
+    check_int(est.epochs, "epochs", min_value=0)
+    check_int(est.batch_size, "batch_size", min_value=1)
+    check_float(est.learning_rate, "learning_rate", min_value=0.0, min_inclusive=False)
+    check_int(est.verbose, "verbose", min_value=0, max_value=2)
+    check_bool(est.resize, "resize")
+    check_random_state(est.random_state)
+    check_float(est.validation_split, "validation_split", min_value=0.0, max_value=1.0, max_inclusive=False)
 
 
 def build_backbone(est):

@@ -1,54 +1,98 @@
-"""`DomainAdaptationClassifier`: DANN / Deep CORAL / MMD adaptation behind ``fit(X, y, X_target=...)``."""
+"""`DomainAdaptationClassifier`: unsupervised domain adaptation behind ``fit(X, y, X_target=...)``."""
 
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
+from keras_transfer._validation import check_bool, check_choice, check_float, check_int
+from keras_transfer.backbones import DEFAULT_BACKBONE
+from keras_transfer.image_io import resize_images
+from keras_transfer.sklearn import _auto, _methods
 from keras_transfer.sklearn._keras_classifier import KerasImageClassifier, build_backbone, check_common
 
-METHODS = ("dann", "coral", "mmd")
+METHODS = ("auto", *_methods.METHODS)
 
 
 class DomainAdaptationClassifier(KerasImageClassifier):
     """Train on labelled source images while adapting to unlabelled target images.
 
-    The model is ``backbone -> Dense(bottleneck, relu)`` features, a softmax head, and either a
-    gradient-reversal domain head (``method="dann"``, `keras_transfer.models.DANN`, Ganin et
-    al., JMLR 2016) or a feature-discrepancy penalty (``"coral"``: Sun and Saenko, ECCV-W 2016;
-    ``"mmd"``: Long et al., ICML 2015; `keras_transfer.models.DiscrepancyModel`).
+    The network is ``backbone -> Dense(bottleneck, relu)`` (the adapted features) ``->`` softmax,
+    trained on the source labels plus the adaptation term of ``method``:
 
-    **Target-domain convention**: the unlabelled target images are a fit parameter,
-    ``fit(X_source, y_source, X_target=X_target)``. In a ``Pipeline`` route it to this step
-    with ``pipe.fit(X, y, clf__X_target=X_target)`` (the step named ``clf``); it reaches this
-    step untransformed, so put this classifier first on the images (it holds its own
-    backbone). In ``cross_val_score``/``GridSearchCV`` pass ``params={"X_target": X_target}``;
-    sklearn slices fit params that have as many rows as ``X`` per fold, so give a target set
-    of a different length (or accept that each fold sees its share). ``fit`` without
-    ``X_target`` is an error. ``predict``/``score`` take target (or any) images.
+    - ``"source_only"``: no adaptation (the baseline every method must beat).
+    - ``"adabn"``: source-only, then the BatchNorm statistics are re-estimated on the target
+      (Li et al., ICLR-W 2017; `keras_transfer.adaptation.adapt_batch_norm`).
+    - ``"dann"``: gradient reversal against a domain classifier (Ganin et al., JMLR 2016;
+      `keras_transfer.models.DANN`). ``"cdan"`` / ``"cdan+e"``: the classifier conditioned on the
+      predictions, + entropy conditioning (Long et al., NeurIPS 2018; `keras_transfer.models.CDAN`).
+    - ``"mcc"``: minimum class confusion (Jin et al., ECCV 2020); ``"entropy"``: target entropy
+      minimisation (Grandvalet and Bengio, NeurIPS 2004) (`keras_transfer.models.TargetRegularizedModel`).
+    - ``"self_training"``: FixMatch-style confident pseudo-labels on weak/strong views (Sohn et
+      al., NeurIPS 2020; `keras_transfer.models.SelfTraining`).
+    - ``"coral"``: Deep CORAL (Sun and Saenko, ECCV-W 2016); ``"mmd"``: multi-kernel MMD (Long et
+      al., ICML 2015) (`keras_transfer.models.DiscrepancyModel`).
+    - ``"auto"`` (default): chooses among source-only, AdaBN, CORAL, MCC and DANN without target
+      labels, and falls back to source-only unless a method is clearly better: when a domain
+      classifier cannot tell the held-out source from the held-out target (no detectable shift),
+      source-only is chosen outright; otherwise a method must keep the held-out source accuracy
+      of source-only and beat it clearly by reverse validation (Zhong et al., ECML-PKDD 2010).
+      The chosen method is then refit on all the data; ``method_``, ``selection_scores_`` and
+      ``domain_shift_`` say what was chosen and why.
+
+    **Target images** are a fit parameter: ``fit(X, y, X_target=X_target)``. ``fit`` without them
+    warns and trains source-only (``method_ = "source_only"``). In a ``Pipeline`` (put this
+    classifier first on the images: it holds its own backbone): with scikit-learn's metadata
+    routing off (the default) pass ``pipe.fit(X, y, clf__X_target=X_target)``; with
+    ``sklearn.set_config(enable_metadata_routing=True)`` pass ``pipe.fit(X, y,
+    X_target=X_target)`` (this estimator requests ``X_target`` by default, as skada requests
+    ``sample_domain``; ``set_fit_request(X_target=False)`` turns that off), and
+    ``clf__X_target=`` is refused there. ``cross_val_score``/``GridSearchCV`` take
+    ``params={"X_target": X_target}``; they slice fit parameters that have as many rows as
+    ``X`` per fold, so give a target set of another length to keep it whole.
+
+    Training options follow scikeras: ``class_weight``, ``callbacks`` (copied for each
+    training) and ``validation_split`` are constructor parameters; ``sample_weight`` and
+    ``validation_data=(X_val, y_val)`` (labelled source images) are fit parameters, to request
+    with ``set_fit_request`` under metadata routing. Images with weight 0 are left out.
 
     Args:
-        method: ``"dann"``, ``"coral"`` or ``"mmd"``.
+        method: one of the methods above.
         backbone: a name from `keras_transfer.backbones.list_backbones()`.
         weights: ``"imagenet"``, ``None`` or a weights-file path.
         input_shape: ``(height, width, 3)``; ``None`` for the backbone's native size.
         train_backbone: also train the backbone (else only the bottleneck and heads learn).
         bottleneck: units of the adapted feature layer.
-        adaptation_weight: reversal weight for DANN (``None``: the paper's ramp from 0 to 1)
-            or the discrepancy weight for CORAL/MMD (``None`` means 1.0).
-        epochs: passes over the source data.
+        adaptation_weight: the adaptation term's weight; ``None`` is each method's default:
+            the paper's 0 -> 1 ramp of the reversal weight for DANN/CDAN, 1.0 for CORAL, MMD,
+            MCC and self-training, 0.1 for entropy (unused by source-only and AdaBN).
+        epochs: passes over the larger domain.
         batch_size: images per domain per step.
         learning_rate: Adam learning rate.
+        class_weight: ``None``, ``"balanced"`` or ``{label: weight}``, multiplied into the
+            per-image weights.
+        callbacks: Keras callbacks for the final training.
+        validation_split: fraction of the source images held out as Keras validation data
+            (ignored when ``validation_data`` is given).
         resize: resize images of mixed sizes to the backbone's input size.
-        random_state: seeds Keras, numpy and Python's ``random`` at the start of ``fit``.
+        random_state: ``None`` or an int >= 0; seeds Keras, numpy and Python's ``random``.
         verbose: Keras ``fit`` verbosity.
 
     Attributes:
-        model_: the trained `keras_transfer.models.DANN` or `DiscrepancyModel`.
+        model_: the trained Keras model (`keras_transfer.models.DANN`, ..., or a
+            ``keras.Sequential`` for source-only and AdaBN).
+        method_: the method trained (the choice of ``"auto"``).
+        selection_scores_: with ``"auto"``, each candidate's held-out scores and ``status``.
+        domain_shift_: with ``"auto"``, the shift gate (domain classifier accuracy, threshold).
         classes_: the source labels seen in ``fit``.
-        history_: per-epoch metrics (``label_loss``, ``domain_loss`` or ``discrepancy``, ...).
+        history_: per-epoch metrics of the final training.
         input_size_: the ``(height, width)`` the backbone works at.
+
+    Raises:
+        ValueError: bad arguments, labels (continuous, 2-D, one class) or images (NaN, empty,
+            wrong channels), each naming the argument (``X_target`` for target images).
 
     Example:
         >>> import numpy as np
@@ -62,11 +106,14 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         (6,)
     """
 
+    # scikit-learn's metadata routing: X_target is requested by default (no set_fit_request needed)
+    __metadata_request__fit = {"X_target": True}
+
     def __init__(
         self,
         *,
-        method: str = "dann",
-        backbone: str = "efficientnet_lite0",
+        method: str = "auto",
+        backbone: str = DEFAULT_BACKBONE,
         weights: str | os.PathLike | None = "imagenet",
         input_shape: tuple[int, int, int] | None = None,
         train_backbone: bool = False,
@@ -75,6 +122,9 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         epochs: int = 5,
         batch_size: int = 32,
         learning_rate: float = 1e-3,
+        class_weight=None,
+        callbacks=None,
+        validation_split: float = 0.0,
         resize: bool = False,
         random_state: int | None = None,
         verbose: int = 0,
@@ -89,86 +139,157 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.class_weight = class_weight
+        self.callbacks = callbacks
+        self.validation_split = validation_split
         self.resize = resize
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, y, X_target=None):
+    def fit(self, X, y, X_target=None, sample_weight=None, validation_data=None):
         """Fit on labelled source ``(X, y)`` and unlabelled target images ``X_target``; returns self."""
         check_common(self)
-        self._check_y(y)
-        if self.method not in METHODS:
-            from keras_transfer._validation import suggest
-
-            raise ValueError(
-                f"`method` must be one of {METHODS}; received method={self.method!r}."
-                + suggest(str(self.method), METHODS)
-            )
-        if (
-            isinstance(self.bottleneck, bool)
-            or not isinstance(self.bottleneck, (int, np.integer))
-            or self.bottleneck < 1
-        ):
-            raise ValueError(f"`bottleneck` must be a positive int; received bottleneck={self.bottleneck!r}.")
-        if self.adaptation_weight is not None and not (
-            isinstance(self.adaptation_weight, (int, float)) and self.adaptation_weight >= 0
-        ):
-            raise ValueError(
-                f"`adaptation_weight` must be None or a number >= 0; received adaptation_weight={self.adaptation_weight!r}."
-            )
-        import keras
-
-        from keras_transfer.models import DANN, DiscrepancyModel
-
+        method = check_choice(self.method, METHODS, "method")
+        check_bool(self.train_backbone, "train_backbone")
+        check_int(self.bottleneck, "bottleneck", min_value=1)
+        check_float(self.adaptation_weight, "adaptation_weight", min_value=0.0, allow_none=True)
+        y = self._check_y(y)
         self._seed()
         backbone = build_backbone(self)
-        backbone.trainable = bool(self.train_backbone)
         self.input_size_ = tuple(backbone.input_size)
-        source = self._images(X, reset=True, size=self.input_size_).astype("float32")
-        codes = self._encode(y, len(source))
+        data = self._training_data(X, y, sample_weight, validation_data, self.input_size_)
+        target = None
         if X_target is None:
-            raise ValueError(
-                "DomainAdaptationClassifier.fit needs unlabelled target images: fit(X, y, X_target=...). "
-                "In a Pipeline pass pipe.fit(X, y, <step>__X_target=...); in cross_val_score or "
-                "GridSearchCV pass params={'X_target': ...}."
+            warnings.warn(
+                "`X_target` was not given: with no target images to adapt to, "
+                f"{type(self).__name__} trains source-only (method_='source_only'). Pass "
+                "fit(X, y, X_target=...); in a Pipeline clf__X_target=..., or X_target=... with "
+                "metadata routing enabled.",
+                UserWarning,
+                stacklevel=2,
             )
-        source, target = self._images_target(X_target, source)
-        features = keras.Sequential(
-            [backbone, keras.layers.Dense(int(self.bottleneck), activation="relu", name="bottleneck")],
-            name="adapted_features",
-        )
-        if self.method == "dann":
-            self.model_ = DANN(features, label_head=len(self.classes_), scale=self.adaptation_weight)
+            method = _methods.SOURCE_ONLY
         else:
-            weight = 1.0 if self.adaptation_weight is None else float(self.adaptation_weight)
-            self.model_ = DiscrepancyModel(
-                features, len(self.classes_), discrepancy=self.method, weight=weight
+            target = self._images(X_target, reset=False, size=self.input_size_, argument="X_target")
+        rgb = _methods.needs_rgb(method) or (
+            method == "auto" and any(map(_methods.needs_rgb, _auto.CANDIDATES))
+        )
+        channels = (
+            3 if rgb or data.images.shape[-1] == 3 or (target is not None and target.shape[-1] == 3) else 1
+        )
+        self.image_shape_ = (*data.images.shape[1:3], channels)
+        images = self._model_inputs(data.images)
+        target = None if target is None else self._model_inputs(target)
+        validation = (
+            None if data.validation is None else (self._model_inputs(data.validation[0]), data.validation[1])
+        )
+        if method == "adabn" and not _methods.has_batch_norm(backbone):
+            raise ValueError(
+                "`method`='adabn' re-estimates BatchNormalization statistics on the target, and "
+                f"backbone {self.backbone!r} has no BatchNormalization layer. Choose another method."
             )
-        self.model_.compile(optimizer=keras.optimizers.Adam(self.learning_rate))
-        history = self.model_.fit(
-            x=(source, target),
-            y=codes,
-            epochs=int(self.epochs),
-            batch_size=int(self.batch_size),
-            verbose=self.verbose,
+        if method == "auto":
+            method, self.selection_scores_, self.domain_shift_ = self._select(images, data, target, backbone)
+            backbone = None  # the candidates used it: the final fit starts from a fresh one
+        self.method_ = method
+        self.model_, _, history = self._fit_method(
+            method, images, data.codes, data.weights, target, backbone, validation, self._callbacks()
         )
         self.history_ = dict(history.history)
         return self
 
-    def _images_target(self, X_target, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Target images as float32 at the source's size, both with the same channels."""
-        from keras import ops
+    def _model_inputs(self, images: np.ndarray) -> np.ndarray:
+        """``images`` at the size and channel count the model was trained on, as float32."""
+        height, width, channels = self.image_shape_
+        if images.shape[1:3] != (height, width):
+            images = resize_images(images, (height, width))
+        if images.shape[-1] != channels:
+            images = np.repeat(images, 3, axis=-1) if channels == 3 else images.mean(axis=-1, keepdims=True)
+        return np.asarray(images, dtype=np.float32)
 
-        from keras_transfer.image_io import to_images
+    def _fit_method(
+        self, method, images, codes, weights, target, backbone=None, validation=None, callbacks=()
+    ):
+        """Build and train ``method`` from a freshly seeded network; returns (model, features, history)."""
+        import keras
 
-        if isinstance(X_target, np.ndarray) and X_target.ndim == 2 and hasattr(self, "n_features_in_"):
-            if X_target.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"`X_target` has {X_target.shape[1]} features per row but X had {self.n_features_in_}."
-                )
-        target = to_images(X_target, resize=bool(self.resize), size=self.input_size_).astype("float32")
-        if target.shape[-1] != source.shape[-1]:  # one grayscale, one RGB: both RGB
-            source, target = (np.repeat(a, 3, axis=-1) if a.shape[-1] == 1 else a for a in (source, target))
-        if target.shape[1:3] != source.shape[1:3]:
-            target = np.asarray(ops.image.resize(target, source.shape[1:3], interpolation="bilinear"))
-        return source, target
+        self._seed()
+        backbone = build_backbone(self) if backbone is None else backbone
+        backbone.trainable = bool(self.train_backbone)
+        features = keras.Sequential(
+            [backbone, keras.layers.Dense(int(self.bottleneck), activation="relu", name="bottleneck")],
+            name="adapted_features",
+        )
+        model = _methods.build(method, features, len(self.classes_), self.adaptation_weight)
+        history = _methods.train(
+            method,
+            model,
+            images,
+            codes,
+            weights,
+            target,
+            epochs=int(self.epochs),
+            batch_size=int(self.batch_size),
+            learning_rate=float(self.learning_rate),
+            validation=validation,
+            callbacks=callbacks,
+            verbose=int(self.verbose),
+            seed=self._random_state(),
+        )
+        return model, features, history
+
+    def _select(self, images, data, target, backbone):
+        """``method="auto"``: (chosen method, selection_scores_, domain_shift_); see `_auto`."""
+        from keras_transfer.adaptation import adapt_batch_norm
+
+        seed = self._random_state()
+        parts = _auto.split(data.codes, len(target), seed)
+        if parts is None:
+            reason = (
+                f"selected: fewer than {_auto.MIN_HELD_OUT} held-out images per domain to compare methods"
+            )
+            return _methods.SOURCE_ONLY, {_methods.SOURCE_ONLY: {"status": reason}}, None
+        s_train, s_held, t_train, t_held = parts
+        weights = None if data.weights is None else data.weights[s_train]
+        codes_held = data.codes[s_held]
+        table, correct = {}, {}
+
+        def evaluate(name, model, features, source_side=None):
+            probs_s, feats_s = source_side or (
+                self._run(model, images[s_held]),
+                self._run(features, images[s_held]),
+            )
+            probs_t, feats_t = self._run(model, target[t_held]), self._run(features, target[t_held])
+            table[name] = _auto.scores(probs_s, codes_held, feats_s, probs_t, feats_t, seed)
+            correct[name] = probs_s.argmax(1) == codes_held
+            return (probs_s, feats_s), feats_t
+
+        train = (images[s_train], data.codes[s_train], weights, target[t_train])
+        model, features, _ = self._fit_method(_methods.SOURCE_ONLY, *train, backbone)
+        source_side, feats_t = evaluate(_methods.SOURCE_ONLY, model, features)
+        shift = _auto.domain_shift(source_side[1], feats_t, seed)
+        if not shift["detected"]:
+            table[_methods.SOURCE_ONLY]["status"] = "selected: no detectable domain shift"
+            return _methods.SOURCE_ONLY, table, shift
+        for name in _auto.CANDIDATES:
+            if name == _methods.SOURCE_ONLY:
+                continue
+            if name == "adabn":  # the source-only model, BatchNorm re-estimated on the target
+                if not _methods.has_batch_norm(model):
+                    table[name] = {"status": "skipped: no BatchNormalization layer"}
+                    continue
+                adapt_batch_norm(model, target[t_train], batch_size=int(self.batch_size), include_frozen=True)
+                # AdaBN normalises each domain with its own statistics: the source rows keep
+                # source-only's outputs, the target rows get the re-estimated ones
+                evaluate(name, model, features, source_side)
+                continue
+            evaluate(name, *self._fit_method(name, *train)[:2])
+        return _auto.choose(table, correct, len(s_held)), table, shift
+
+    def _run(self, model, x: np.ndarray) -> np.ndarray:
+        from keras_transfer.sklearn.feature_extractor import predict_function
+
+        fn, bs = predict_function(model), int(self.batch_size)
+        return np.concatenate([np.asarray(fn(x[i : i + bs])) for i in range(0, len(x), bs)]).astype(
+            np.float64
+        )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import os
 
+from keras_transfer._validation import check_float, check_int
+from keras_transfer.backbones import DEFAULT_BACKBONE
 from keras_transfer.sklearn._keras_classifier import KerasImageClassifier, build_backbone, check_common
 
 
@@ -16,20 +18,32 @@ class FineTunedClassifier(KerasImageClassifier):
     ``epochs`` under ``policy`` at ``learning_rate``. Labels may be of any type (strings
     included); ``classes_`` holds them sorted. Images as for `FeatureExtractor`.
 
+    Training options follow scikeras: ``class_weight``, ``callbacks`` (copied for each fit, used
+    in both phases) and ``validation_split`` are constructor parameters; ``sample_weight`` and
+    ``validation_data=(X_val, y_val)`` are fit parameters (under scikit-learn's metadata routing,
+    request them with ``set_fit_request(sample_weight=True, validation_data=True)``). Images with
+    weight 0 are left out.
+
     Args:
         backbone: a name from `keras_transfer.backbones.list_backbones()`.
         weights: ``"imagenet"``, ``None`` or a weights-file path.
         input_shape: ``(height, width, 3)`` the backbone runs at; ``None`` for its native size.
-        policy: a trainability policy (e.g. ``keras_transfer.policies.UnfreezeTop(2)``);
-            ``None`` unfreezes everything. Deep-copied in ``fit``, never modified.
+        policy: a trainability policy (e.g. ``keras_transfer.policies.UnfreezeTop(2)``), a name
+            such as ``"freeze_all"``, or ``None`` (unfreeze everything), resolved by
+            `keras_transfer.policies.as_policy`. Deep-copied in ``fit``, never modified.
         dropout: dropout rate before the softmax head.
         head_epochs: epochs of the head-only phase.
         epochs: epochs of the fine-tuning phase.
         batch_size: images per step (training and prediction).
         learning_rate: fine-tuning learning rate.
         head_learning_rate: head-phase learning rate.
+        class_weight: ``None``, ``"balanced"`` or ``{label: weight}``, multiplied into the
+            per-image weights.
+        callbacks: Keras callbacks, used in both phases.
+        validation_split: fraction of the images held out as Keras validation data (ignored
+            when ``validation_data`` is given).
         resize: resize images of mixed sizes to the backbone's input size.
-        random_state: seeds Keras, numpy and Python's ``random`` at the start of ``fit``.
+        random_state: ``None`` or an int >= 0; seeds Keras, numpy and Python's ``random`` at the start of ``fit``.
         verbose: Keras ``fit`` verbosity.
 
     Attributes:
@@ -52,7 +66,7 @@ class FineTunedClassifier(KerasImageClassifier):
     def __init__(
         self,
         *,
-        backbone: str = "efficientnet_lite0",
+        backbone: str = DEFAULT_BACKBONE,
         weights: str | os.PathLike | None = "imagenet",
         input_shape: tuple[int, int, int] | None = None,
         policy=None,
@@ -62,6 +76,9 @@ class FineTunedClassifier(KerasImageClassifier):
         batch_size: int = 32,
         learning_rate: float = 1e-4,
         head_learning_rate: float = 1e-3,
+        class_weight=None,
+        callbacks=None,
+        validation_split: float = 0.0,
         resize: bool = False,
         random_state: int | None = None,
         verbose: int = 0,
@@ -76,39 +93,44 @@ class FineTunedClassifier(KerasImageClassifier):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.head_learning_rate = head_learning_rate
+        self.class_weight = class_weight
+        self.callbacks = callbacks
+        self.validation_split = validation_split
         self.resize = resize
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None, validation_data=None):
         """Fine-tune on images ``X`` with labels ``y`` (any type); returns self."""
         check_common(self)
-        self._check_y(y)
-        if (
-            isinstance(self.head_epochs, bool)
-            or not isinstance(self.head_epochs, int)
-            or self.head_epochs < 0
-        ):
-            raise ValueError(f"`head_epochs` must be an int >= 0; received head_epochs={self.head_epochs!r}.")
+        check_int(self.head_epochs, "head_epochs", min_value=0)
+        check_float(self.head_learning_rate, "head_learning_rate", min_value=0.0, min_inclusive=False)
+        y = self._check_y(y)
         from keras_transfer.models import TransferClassifier
+        from keras_transfer.policies import as_policy
 
+        policy = as_policy(copy.deepcopy(self.policy))
         self._seed()
         backbone = build_backbone(self)
         self.input_size_ = tuple(backbone.input_size)
-        images = self._images(X, reset=True, size=self.input_size_)
-        codes = self._encode(y, len(images))
-        policy = copy.deepcopy(self.policy)
+        data = self._training_data(X, y, sample_weight, validation_data, self.input_size_)
+        validation = None
+        if data.validation is not None:
+            validation = (self._model_inputs(data.validation[0]), data.validation[1])
         self.model_ = TransferClassifier(
             backbone, num_classes=len(self.classes_), policy=policy, dropout=self.dropout
         )
         history = self.model_.fine_tune(
-            images.astype("float32"),
-            codes,
-            head_epochs=self.head_epochs,
-            epochs=self.epochs,
+            self._model_inputs(data.images),
+            data.codes,
+            head_epochs=int(self.head_epochs),
+            epochs=int(self.epochs),
             head_learning_rate=self.head_learning_rate,
             learning_rate=self.learning_rate,
             batch_size=int(self.batch_size),
+            sample_weight=None if data.weights is None else data.weights.astype("float32"),
+            validation_data=validation,
+            callbacks=self._callbacks(),
             verbose=self.verbose,
         )
         self.history_ = dict(history.history)

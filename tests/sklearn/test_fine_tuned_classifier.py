@@ -72,7 +72,7 @@ def test_fine_tuned_classifier_errors(digits3):
     X, y = digits3
     with pytest.raises(NotFittedError):
         _clf().predict(X[:2])
-    with pytest.raises(ValueError, match="`epochs` must be an int >= 0"):
+    with pytest.raises(ValueError, match="`epochs` must be an integer >= 0"):
         _clf(epochs=-1).fit(X[:8], y[:8])
     with pytest.raises(ValueError, match="at least 2 classes"):
         _clf().fit(X[:8], np.array(["zero"] * 8))
@@ -81,3 +81,23 @@ def test_fine_tuned_classifier_errors(digits3):
         clf.score(X[:2], np.array(["zero", "seven"]))
     with pytest.raises(ValueError, match="1 \\(grayscale\\) or 3 \\(RGB\\) channels"):
         clf.predict(np.zeros((2, 8, 8, 2)))
+    with pytest.raises(ValueError, match="`policy` as a string must be one of"):
+        _clf(policy="freeze_some").fit(X[:8], y[:8])
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        _clf().fit(X[:8], np.linspace(0, 1, 8))
+    with pytest.raises(ValueError, match="`sample_weight` must hold one weight per image"):
+        _clf().fit(X[:8], y[:8], sample_weight=np.ones(3))
+
+
+def test_fine_tuned_classifier_training_options_reach_both_phases(digits3):
+    import keras
+
+    X, y = digits3
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10)
+    clf = _clf(policy="freeze_all", epochs=1, callbacks=[stop], class_weight="balanced")
+    weights = np.where(y[:64] == "zero", 2.0, 1.0)
+    clf.fit(X[:64], y[:64], sample_weight=weights, validation_data=(X[64:80], y[64:80]))
+    assert clf.history_["phase"] == ["head", "fine_tune"]
+    assert len(clf.history_["val_loss"]) == 2
+    assert clf.get_params()["callbacks"][0] is stop  # the parameter itself is never fitted
+    assert "val_loss" in _clf(epochs=1, head_epochs=0, validation_split=0.25).fit(X[:64], y[:64]).history_

@@ -1,0 +1,166 @@
+"""``method="auto"``: choose among source-only, AdaBN and adaptation methods without target labels.
+
+The rule is built to make adaptation safe rather than bold (it falls back to source-only unless
+the evidence is clear), and its settings are the constants below:
+
+1. Hold out ``SOURCE_HOLDOUT`` of the labelled source images (stratified) and ``TARGET_HOLDOUT``
+   of the target images. Candidates train on the rest.
+2. Train source-only first. **Shift gate**: a domain classifier (standardised logistic
+   regression, ``GATE_FOLDS``-fold cross-validated) tries to tell held-out source from held-out
+   target in source-only's adapted features, on equal numbers of rows of each. If its accuracy is
+   not above chance by ``SHIFT_Z`` binomial standard errors, there is no detectable shift: the
+   choice is source-only and no other candidate trains.
+3. Otherwise train every other candidate of ``CANDIDATES`` (AdaBN is source-only with its
+   BatchNorm statistics re-estimated on the target; skipped when the network has no BatchNorm)
+   and score each on held-out data: ``source_accuracy`` (labels of the held-out source) and the
+   label-free target scores of `keras_transfer.adaptation` (``reverse_validation``, ``dev``,
+   ``snd``, ``entropy``), all reported.
+4. **Guard**: a candidate whose held-out source accuracy falls below source-only's by more than
+   ``max(ACCURACY_TOLERANCE, one standard error of the paired difference)`` is refused
+   (adaptation that hurts the task it was trained on).
+5. Among the others, the best by ``CRITERION`` wins if it beats source-only by more than
+   ``max(MIN_GAIN, CRITERION_Z binomial standard errors)`` (the default criterion, reverse
+   validation, is an accuracy on the held-out source rows); otherwise source-only.
+
+``CRITERION`` may be any of the reported scores: each entry of ``CRITERIA`` says which way is
+better and how large a gain is "clear".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from keras_transfer.sklearn._methods import SOURCE_ONLY
+
+CANDIDATES = ("source_only", "adabn", "coral", "mcc", "dann")
+CRITERION = "reverse_validation"
+SOURCE_HOLDOUT = 0.2
+TARGET_HOLDOUT = 0.25
+GATE_FOLDS = 5
+SHIFT_Z = 2.33  # one-sided 1% false alarm rate of the shift gate
+ACCURACY_TOLERANCE = 0.02
+MIN_GAIN = 0.02
+CRITERION_Z = 1.0
+MIN_HELD_OUT = 8  # fewer held-out rows of either domain than this: no selection, source-only
+
+# name -> (higher is better, kind of margin): "accuracy" margins scale with the held-out size,
+# "relative" margins are MIN_GAIN times the source-only value.
+CRITERIA = {
+    "reverse_validation": (True, "accuracy"),
+    "source_accuracy": (True, "accuracy"),
+    "dev": (False, "relative"),
+    "snd": (True, "relative"),
+    "entropy": (False, "relative"),
+}
+
+
+def _binomial_se(p: float, n: int) -> float:
+    return math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1))
+
+
+def split(codes: np.ndarray, num_target: int, seed: int | None):
+    """(source train, source held-out, target train, target held-out) indices; None if too small."""
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(codes))
+    n_held = max(int(round(SOURCE_HOLDOUT * len(codes))), len(np.unique(codes)))
+    t_held = int(round(TARGET_HOLDOUT * num_target))
+    if n_held < MIN_HELD_OUT or t_held < MIN_HELD_OUT or len(codes) - n_held < 2 or num_target - t_held < 1:
+        return None
+    stratify = codes if np.bincount(codes).min() >= 2 else None
+    s_train, s_held = train_test_split(index, test_size=n_held, random_state=seed, stratify=stratify)
+    rng = np.random.default_rng(seed)
+    t_index = rng.permutation(num_target)
+    return np.sort(s_train), np.sort(s_held), np.sort(t_index[t_held:]), np.sort(t_index[:t_held])
+
+
+def domain_shift(source_features: np.ndarray, target_features: np.ndarray, seed: int | None) -> dict:
+    """The shift gate: cross-validated accuracy of a domain classifier on balanced rows."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(seed)
+    m = min(len(source_features), len(target_features))
+    xs = source_features[rng.permutation(len(source_features))[:m]]
+    xt = target_features[rng.permutation(len(target_features))[:m]]
+    x = np.concatenate([xs, xt]).astype(np.float64)
+    d = np.r_[np.zeros(m), np.ones(m)]
+    folds = int(min(GATE_FOLDS, m))
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    accuracy = float(np.mean(cross_val_predict(classifier, x, d, cv=cv) == d))
+    threshold = 0.5 + SHIFT_Z * 0.5 / math.sqrt(2 * m)
+    return {
+        "domain_accuracy": accuracy,
+        "threshold": threshold,
+        "proxy_a_distance": 2.0 * (1.0 - 2.0 * (1.0 - accuracy)),
+        "rows_per_domain": m,
+        "detected": bool(accuracy > threshold),
+    }
+
+
+def scores(probs_s, codes_s, feats_s, probs_t, feats_t, seed: int | None) -> dict:
+    """Every score of one candidate on the held-out source (labelled) and target (unlabelled) rows."""
+    from keras_transfer.adaptation import (
+        deep_embedded_validation,
+        prediction_entropy,
+        reverse_validation,
+        soft_neighborhood_density,
+    )
+
+    eps = 1e-7
+    losses = -np.log(np.clip(probs_s[np.arange(len(codes_s)), codes_s], eps, 1.0))
+    out = {
+        "source_accuracy": float(np.mean(probs_s.argmax(1) == codes_s)),
+        "reverse_validation": reverse_validation(feats_t, probs_t, feats_s, codes_s),
+        "entropy": prediction_entropy(probs_t),
+        "snd": soft_neighborhood_density(probs_t),
+    }
+    try:
+        out["dev"] = deep_embedded_validation(feats_s, losses, feats_t, random_state=seed or 0)
+    except ValueError:  # too few rows to cross-fit the domain classifier
+        out["dev"] = float("nan")
+    return out
+
+
+def choose(table: dict, correct: dict, num_source: int) -> str:
+    """Apply the guard and the criterion to ``table`` (name -> scores); mark each row's status.
+
+    ``correct`` maps each candidate to its per-row correctness on the held-out source (for the
+    paired standard error of the guard).
+    """
+    base = table[SOURCE_ONLY]
+    higher, margin_kind = CRITERIA[CRITERION]
+    best, best_value = SOURCE_ONLY, base[CRITERION]
+    if margin_kind == "accuracy":
+        margin = max(MIN_GAIN, CRITERION_Z * math.sqrt(2) * _binomial_se(base[CRITERION], num_source))
+    else:
+        margin = MIN_GAIN * abs(base[CRITERION])
+    base["status"] = "baseline"
+    for name, row in table.items():
+        if name == SOURCE_ONLY or "status" in row:
+            continue
+        diff = correct[name].astype(float) - correct[SOURCE_ONLY].astype(float)
+        tolerance = max(
+            ACCURACY_TOLERANCE, float(np.std(diff, ddof=1) / math.sqrt(len(diff))) if len(diff) > 1 else 1.0
+        )
+        value = row[CRITERION]
+        if row["source_accuracy"] < base["source_accuracy"] - tolerance:
+            row["status"] = "refused: held-out source accuracy dropped"
+        elif not np.isfinite(value):
+            row["status"] = f"refused: {CRITERION} undefined"
+        elif (value - base[CRITERION] if higher else base[CRITERION] - value) <= margin:
+            row["status"] = f"not clearly better than source_only by {CRITERION}"
+        else:
+            row["status"] = "eligible"
+            if (value > best_value) if higher else (value < best_value):
+                best, best_value = name, value
+    if best != SOURCE_ONLY:
+        table[best]["status"] = "selected"
+    else:
+        base["status"] = "selected"
+    return best

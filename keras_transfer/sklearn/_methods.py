@@ -1,0 +1,136 @@
+"""The adaptation methods `DomainAdaptationClassifier` offers, one plain dict entry each.
+
+Every method shares the network ``backbone -> Dense(bottleneck, relu)`` (the adapted features)
+``-> Dense(num_classes, softmax)`` and one training loop; they differ in the Keras model that adds
+the adaptation term (`keras_transfer.models`) and in what happens after training (AdaBN).
+``weight`` is the method's default adaptation weight, used when ``adaptation_weight=None``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SOURCE_ONLY = "source_only"
+
+# name -> (Keras model class name in keras_transfer.models or None for the plain classifier,
+#          constructor keyword arguments, default adaptation weight (keyword, value) or None)
+METHODS = {
+    "source_only": {"model": None, "kwargs": {}, "weight": None},
+    "adabn": {"model": None, "kwargs": {}, "weight": None, "adapt_batch_norm": True},
+    "dann": {"model": "DANN", "kwargs": {}, "weight": ("scale", None)},
+    "cdan": {"model": "CDAN", "kwargs": {}, "weight": ("scale", None)},
+    "cdan+e": {"model": "CDAN", "kwargs": {"entropy_conditioning": True}, "weight": ("scale", None)},
+    "mcc": {"model": "TargetRegularizedModel", "kwargs": {"regularizer": "mcc"}, "weight": ("weight", 1.0)},
+    "entropy": {
+        "model": "TargetRegularizedModel",
+        "kwargs": {"regularizer": "entropy"},
+        "weight": ("weight", 0.1),
+    },
+    "self_training": {
+        "model": "SelfTraining",
+        "kwargs": {"value_range": (0, 255)},
+        "weight": ("weight", 1.0),
+        "rgb": True,  # the default strong view (RandAugment) works on 3 channels
+    },
+    "coral": {"model": "DiscrepancyModel", "kwargs": {"discrepancy": "coral"}, "weight": ("weight", 1.0)},
+    "mmd": {"model": "DiscrepancyModel", "kwargs": {"discrepancy": "mmd"}, "weight": ("weight", 1.0)},
+}
+
+
+def needs_rgb(method: str) -> bool:
+    """Whether ``method`` trains on 3-channel images (grayscale inputs are then repeated)."""
+    return bool(METHODS.get(method, {}).get("rgb", False))
+
+
+def has_batch_norm(layer, trainable_only: bool = False) -> bool:
+    """Whether ``layer`` or a layer nested in it is a BatchNormalization layer (a trainable one)."""
+    import keras
+
+    if isinstance(layer, keras.layers.BatchNormalization) and (layer.trainable or not trainable_only):
+        return True
+    children = getattr(layer, "layers", None) or []
+    return any(has_batch_norm(child, trainable_only) for child in children if child is not layer)
+
+
+def build(method: str, features, num_classes: int, adaptation_weight: float | None):
+    """The Keras model of ``method`` on top of the ``features`` network."""
+    import keras
+
+    from keras_transfer import models
+
+    spec = METHODS[method]
+    if spec["model"] is None:
+        head = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="label_head")
+        return keras.Sequential([features, head], name=method)
+    kwargs = dict(spec["kwargs"])
+    name, default = spec["weight"]
+    kwargs[name] = default if adaptation_weight is None else float(adaptation_weight)
+    return getattr(models, spec["model"])(features, num_classes, **kwargs)
+
+
+def train(
+    method: str,
+    model,
+    source: np.ndarray,
+    codes: np.ndarray,
+    weights: np.ndarray | None,
+    target: np.ndarray | None,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    validation=None,
+    callbacks=(),
+    verbose: int = 0,
+    seed: int | None = None,
+):
+    """Compile and fit ``model`` (built by `build`); returns the Keras ``History``.
+
+    An epoch covers the larger domain: when the target is larger, the source rows (with their
+    labels and weights) are shuffled and cycled to its length here, so that every method, the
+    plain classifier included, takes the same number of steps and the weights stay aligned.
+
+    After training, the moving statistics of the trainable BatchNorm layers are re-estimated on
+    the images the network trained on (precise BN: Wu and Johnson, "Rethinking 'Batch' in
+    BatchNorm", 2021): source images for the plain classifier, shuffled source and target images
+    in double batches for the two-domain models, whose steps normalise both domains together.
+    A short training otherwise predicts with statistics far from those it trained with. AdaBN
+    then re-estimates every BatchNorm layer, frozen ones included, on the target.
+    """
+    import keras
+
+    from keras_transfer.adaptation import adapt_batch_norm
+    from keras_transfer.policies import recalibrate_batch_norm
+
+    if target is not None and len(target) > len(source):
+        rng = np.random.default_rng(seed)
+        reps = -(-len(target) // len(source))
+        index = np.concatenate([rng.permutation(len(source)) for _ in range(reps)])[: len(target)]
+        source, codes = source[index], codes[index]
+        weights = None if weights is None else weights[index]
+    fit_kwargs = dict(
+        epochs=epochs,
+        batch_size=batch_size,
+        sample_weight=None if weights is None else weights.astype("float32"),
+        validation_data=validation,
+        callbacks=list(callbacks),
+        verbose=verbose,
+    )
+    optimizer = keras.optimizers.Adam(learning_rate)
+    plain = METHODS[method]["model"] is None
+    if plain:
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = model.fit(source, codes, shuffle=True, **fit_kwargs)
+    else:
+        model.compile(optimizer=optimizer)
+        history = model.fit(x=(source, target), y=codes, **fit_kwargs)
+    if epochs and has_batch_norm(model, trainable_only=True):
+        if plain:
+            seen, size = source, batch_size
+        else:
+            seen = np.concatenate([source, target])
+            seen, size = seen[np.random.default_rng(seed).permutation(len(seen))], 2 * batch_size
+        recalibrate_batch_norm(model, seen, batch_size=size, verbose=0)
+    if METHODS[method].get("adapt_batch_norm") and target is not None:
+        adapt_batch_norm(model, target, batch_size=batch_size, include_frozen=True)
+    return history
