@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from keras_transfer._validation import check_choice
 from keras_transfer.api_export import export
 
 # mode -> (flip RGB to BGR, scale, per-channel offset, per-channel divisor); y = (x*scale - offset) / divisor
@@ -41,9 +42,7 @@ class FamilyPreprocessing(keras.layers.Layer):
 
     def __init__(self, mode: str = "none", **kwargs):
         super().__init__(**kwargs)
-        if mode not in _MODES:
-            raise ValueError(f"`mode` must be one of {sorted(_MODES)}; received mode={mode!r}.")
-        self.mode = mode
+        self.mode = check_choice(mode, sorted(_MODES), "mode")
         self._flip, self._scale, self._offset, self._divisor = _MODES[mode]
 
     def call(self, inputs):
