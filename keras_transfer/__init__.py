@@ -3,6 +3,12 @@
 Importing the package is cheap: subpackages (and so Keras, TensorFlow and TF-Hub) are imported
 the first time you touch them, e.g. ``keras_transfer.backbones``.
 
+Importing it also keeps TensorFlow's C++ start-up log lines (oneDNN, cpu_feature_guard, a failed
+cuInit on a machine without a GPU) off the terminal when TensorFlow is imported afterwards, by
+keras_transfer or by ``import keras``; it sets ``TF_CPP_MIN_LOG_LEVEL=2`` unless you set it.
+Python warnings are not touched. ``KERAS_TRANSFER_VERBOSE_TF=1`` turns this off; see
+`keras_transfer._quiet_tf`.
+
 Example:
     >>> import keras_transfer
     >>> keras_transfer.__version__
@@ -10,6 +16,10 @@ Example:
 """
 
 import importlib
+
+from keras_transfer import _quiet_tf
+
+_quiet_tf.install()
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,8 @@
-"""The `keras-transfer` command line: `keras-transfer demo`, `keras-transfer backbones`."""
+"""The `keras-transfer` command line: `keras-transfer demo`, `keras-transfer backbones`.
+
+TensorFlow's C++ start-up log lines are hidden (see `keras_transfer._quiet_tf`); ``--verbose-tf``
+(anywhere on the line) or ``KERAS_TRANSFER_VERBOSE_TF=1`` shows them.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +11,65 @@ import os
 import sys
 import time
 
+from keras_transfer import __version__, _quiet_tf
+
+# The demo's label budgets and test-set size, in full and with --quick. The quick run is the full
+# demo's first row (100 labels, same image size, epochs and learning rates) on fewer test images,
+# so it tells the same story: features ~ fine-tuned > from scratch.
+DEMO_LABELS = [100, 1000]
+DEMO_TEST_SIZE = 1000
+QUICK_LABELS = [100]
+QUICK_TEST_SIZE = 200
+
 
 def _parser() -> argparse.ArgumentParser:
+    # --verbose-tf is accepted before and after the subcommand; SUPPRESS keeps a subcommand's
+    # unset flag from overwriting one given before it.
+    tf_logs = argparse.ArgumentParser(add_help=False)
+    tf_logs.add_argument(
+        "--verbose-tf",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show TensorFlow's C++ log lines (oneDNN, CUDA, CPU instructions), hidden by default; "
+        "the same as KERAS_TRANSFER_VERBOSE_TF=1",
+    )
     parser = argparse.ArgumentParser(
         prog="keras-transfer",
         description="Transfer learning and domain adaptation with Keras 3.",
+        parents=[tf_logs],
     )
+    parser.add_argument("--version", action="version", version=f"keras-transfer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",
+        parents=[tf_logs],
         help="run the main job end to end, offline, on shipped data",
         description=(
             "Load shipped Fashion-MNIST; with the embedded pretrained EfficientNet-Lite0, train a "
             "head on frozen features and fine-tune the top blocks with a trainability policy, at "
             "each label budget; train the same architecture from scratch; print an accuracy table; "
-            "save a plot (PNG), the table (CSV) and the fine-tuned model (.keras) to --output."
+            "save two plots (PNG), the table (CSV) and the fine-tuned model (.keras) to --output."
         ),
     )
     demo.add_argument(
         "--output",
         default="demo_output",
-        help="folder for results.png, results.csv and the .keras model (default: %(default)s)",
+        help="folder for results.csv, results.png, fine_tuning_history.png and fine_tuned.keras "
+        "(default: %(default)s)",
     )
     demo.add_argument(
         "--labels",
         type=int,
         nargs="+",
-        default=[100, 1000],
-        help="labelled training set sizes (default: %(default)s)",
+        default=None,
+        help=f"labelled training set sizes (default: {' '.join(map(str, DEMO_LABELS))}; "
+        f"with --quick: {' '.join(map(str, QUICK_LABELS))})",
     )
     demo.add_argument(
-        "--test-size", type=int, default=1000, help="number of test images (default: %(default)s)"
+        "--test-size",
+        type=int,
+        default=None,
+        help=f"number of test images (default: {DEMO_TEST_SIZE}; with --quick: {QUICK_TEST_SIZE})",
     )
     demo.add_argument(
         "--image-size",
@@ -69,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--quick",
         action="store_true",
-        help="a tiny run (30 labels, 32 px, 1 epoch; about a minute) to check that everything works",
+        help=f"check that everything works: the full demo's first row only ({QUICK_LABELS[0]} labels, "
+        f"{QUICK_TEST_SIZE} test images; about a quarter of the full demo's time)",
     )
     demo.add_argument(
         "--overwrite",
@@ -77,10 +110,18 @@ def _parser() -> argparse.ArgumentParser:
         help="replace results already in --output (otherwise the demo refuses)",
     )
     demo.add_argument(
-        "--verbose", type=int, default=1, choices=[0, 1, 2], help="0 silences progress (default: %(default)s)"
+        "--verbose",
+        type=int,
+        default=1,
+        choices=[0, 1, 2],
+        help="0 silent, 1 progress bars (one line per epoch when stdout is not a terminal), "
+        "2 one line per epoch (default: %(default)s)",
     )
     lst = sub.add_parser(
-        "backbones", help="list registered backbones", description="List registered backbone names."
+        "backbones",
+        parents=[tf_logs],
+        help="list registered backbones",
+        description="List registered backbone names.",
     )
     lst.add_argument(
         "pattern",
@@ -102,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         0
     """
     args = _parser().parse_args(argv)
+    if getattr(args, "verbose_tf", False):
+        _quiet_tf.uninstall()  # before anything imports TensorFlow
     if args.command == "backbones":
         from keras_transfer.backbones import list_backbones
 
@@ -110,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from keras_transfer.demo import run_demo
 
-    if args.quick:
-        args.labels, args.test_size, args.image_size, args.epochs, args.scratch_epochs = [30], 50, 32, 1, 1
+    if args.labels is None:
+        args.labels = QUICK_LABELS if args.quick else DEMO_LABELS
+    if args.test_size is None:
+        args.test_size = QUICK_TEST_SIZE if args.quick else DEMO_TEST_SIZE
     start = time.time()
     try:
         run_demo(

