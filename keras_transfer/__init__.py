@@ -31,13 +31,16 @@ _SUBMODULES = (
     "cli",
     "datasets",
     "image_io",
+    "io_utils",
     "layers",
     "models",
     "plots",
     "policies",
     "ranking",
+    "safe_mode",
     "schedules",
     "sklearn",
+    "streaming",
 )
 
 __all__ = ["__version__", *_SUBMODULES]

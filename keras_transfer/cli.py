@@ -94,8 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--backbone",
-        default="efficientnet_lite0",
-        help="registry name of the backbone (default: %(default)s)",
+        default=None,
+        help="registry name of the backbone (default: keras_transfer.backbones.DEFAULT_BACKBONE, "
+        "the embedded pretrained EfficientNet-Lite0)",
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     demo.add_argument(

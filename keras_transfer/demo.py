@@ -67,7 +67,7 @@ def run_demo(
     epochs: int = 3,
     unfreeze: int = 2,
     scratch_epochs: int | None = None,
-    backbone: str = "efficientnet_lite0",
+    backbone: str | None = None,
     seed: int = 0,
     overwrite: bool = False,
     verbose: int = 1,
@@ -83,7 +83,8 @@ def run_demo(
         unfreeze: top block groups unfrozen in the second phase (`UnfreezeTop`).
         scratch_epochs: epochs of training from scratch (``None``: ``2 * epochs``, the same
             number of passes as the two fine-tuning phases).
-        backbone: registry name; it needs shipped or cached ``"imagenet"`` weights.
+        backbone: registry name (default `keras_transfer.backbones.DEFAULT_BACKBONE`); it needs
+            shipped or cached ``"imagenet"`` weights.
         seed: seed of the data subsets and of the weights' initialisation.
         overwrite: replace results already in ``output`` (otherwise `FileExistsError`).
         verbose: 0 silent, 1 progress bars (one line per epoch when stdout is not a terminal,
@@ -101,12 +102,13 @@ def run_demo(
     import keras
     from sklearn.linear_model import LogisticRegression
 
-    from keras_transfer.backbones import get_backbone
+    from keras_transfer.backbones import DEFAULT_BACKBONE, get_backbone
     from keras_transfer.datasets import load_fashion_mnist
     from keras_transfer.models import TransferClassifier
     from keras_transfer.plots import plot_accuracy_vs_labels, plot_history
     from keras_transfer.policies import UnfreezeAll, UnfreezeTop, recalibrate_batch_norm
 
+    backbone = DEFAULT_BACKBONE if backbone is None else backbone
     _check_output(output, overwrite)
     keras.utils.set_random_seed(seed)
     num_classes = 10
