@@ -287,9 +287,10 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         return _auto.choose(table, correct, len(s_held)), table, shift
 
     def _run(self, model, x: np.ndarray) -> np.ndarray:
-        from keras_transfer.sklearn.feature_extractor import predict_function
+        """``model`` on the small held-out sets of ``"auto"``, called eagerly: tracing a graph
+        for each candidate's model would cost more than it saves."""
+        from keras import ops
 
-        fn, bs = predict_function(model), int(self.batch_size)
-        return np.concatenate([np.asarray(fn(x[i : i + bs])) for i in range(0, len(x), bs)]).astype(
-            np.float64
-        )
+        bs = int(self.batch_size)
+        out = [ops.convert_to_numpy(model(x[i : i + bs], training=False)) for i in range(0, len(x), bs)]
+        return np.concatenate(out).astype(np.float64)

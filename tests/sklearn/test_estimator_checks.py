@@ -12,7 +12,7 @@ from tests.sklearn._tiny import TINY_CNN
 # warning, silenced for these checks below).
 _NOT_SQUARE = (
     "the checks feed 2-D X with 2, 5 or 10 columns; these estimators read 2-D rows as flattened "
-    "square images (S*S or 3*S*S pixels, like load_digits().data) and rejects other widths with "
+    "square images (S*S or 3*S*S pixels, like load_digits().data) and reject other widths with "
     "an error asking for (n, height, width, channels)"
 )
 _SGD_WEIGHTS = (
