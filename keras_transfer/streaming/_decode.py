@@ -1,0 +1,160 @@
+"""In-graph decoding and resizing with the error policy: files -> an unbatched pass of images."""
+
+from __future__ import annotations
+
+import sys
+
+from keras_transfer.image_io import read_image, resize_images
+
+COLOR_MODES = ("rgb", "grayscale")
+ERROR_TAG = "keras_transfer.streaming: could not decode image file"
+NONE_DECODED_TAG = "keras_transfer.streaming: none of the files could be decoded"
+
+
+def decoder(color_mode):
+    """path -> uint8 (H, W, C): native JPEG/8-bit PNG decoding, PIL (read_image) for the rest."""
+    import tensorflow as tf
+
+    channels = 3 if color_mode == "rgb" else 1
+
+    def pil(path):
+        return read_image(path.decode(), None, color_mode)
+
+    def via_pil(path):
+        image = tf.numpy_function(pil, [path], tf.uint8, stateful=False)
+        return tf.ensure_shape(image, (None, None, channels))
+
+    def to_mode(rgb):
+        if channels == 3:
+            return rgb
+        x = tf.cast(rgb, tf.int32)  # PIL's "L": (19595 R + 38470 G + 7471 B + 2^15) >> 16
+        luma = (x[..., 0] * 19595 + x[..., 1] * 38470 + x[..., 2] * 7471 + 32768) // 65536
+        return tf.cast(luma, tf.uint8)[..., None]
+
+    def decode(path):
+        raw = tf.io.read_file(path)
+        head = tf.strings.substr(tf.strings.substr(raw, 0, 26) + b"\0" * 26, 0, 26)
+        is_jpeg = tf.equal(tf.strings.substr(head, 0, 3), b"\xff\xd8\xff")
+        is_png8 = tf.logical_and(
+            tf.equal(tf.strings.substr(head, 0, 8), b"\x89PNG\r\n\x1a\n"),
+            tf.equal(tf.strings.substr(head, 24, 1), b"\x08"),
+        )
+
+        def jpeg():
+            components = tf.io.extract_jpeg_shape(raw)[2]
+            return tf.cond(
+                components <= 3,
+                lambda: to_mode(tf.io.decode_jpeg(raw, channels=3, dct_method="INTEGER_ACCURATE")),
+                lambda: via_pil(path),
+            )
+
+        def png():
+            return to_mode(tf.ensure_shape(tf.io.decode_png(raw, channels=3), (None, None, 3)))
+
+        return tf.cond(is_jpeg, jpeg, lambda: tf.cond(is_png8, png, lambda: via_pil(path)))
+
+    return decode
+
+
+def resizer(image_size, out_dtype):
+    """image -> resized exactly as `keras_transfer.image_io.resize_images` does, cast to out_dtype.
+
+    On TensorFlow that is ``tf.image.resize`` (bilinear, no antialiasing; uint8 rounded and
+    clipped), run in the graph. Other backends resize with their own kernel (JAX's differs from
+    TensorFlow's by one level on a few pixels), so there the pipeline calls `resize_images`
+    itself, through ``tf.numpy_function``: slower, but the pixels are the in-memory path's.
+    """
+    import keras
+    import tensorflow as tf
+
+    in_graph = keras.backend.backend() == "tensorflow"
+
+    def resize(image):
+        if image_size is not None:
+            if in_graph:
+                resized = tf.image.resize(
+                    tf.cast(image, tf.float32), image_size, method="bilinear", antialias=False
+                )
+                if image.dtype == tf.uint8:
+                    resized = tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
+            else:
+                out = "uint8" if image.dtype == tf.uint8 else "float32"
+                resized = tf.numpy_function(
+                    lambda x: resize_images(x[None], image_size)[0].astype(out), [image], out, stateful=False
+                )
+                resized = tf.ensure_shape(resized, (*image_size, image.shape[-1]))
+            image = resized
+        return tf.cast(image, out_dtype)
+
+    return resize
+
+
+def file_pass(paths, labels, image_size, color_mode, on_error, dtype, known_size=None):
+    """``one_pass(order)``: an unbatched stream of ``image`` or ``(image, label)`` over the files
+    at positions ``order`` (an int64 vector), with the error policy.
+
+    Without ``image_size`` every image must be ``known_size`` (read from the headers); one that is
+    not counts as unreadable. A decode error drops the element (``ignore_errors``) and the scan
+    that follows, which knows each element's position in the pass, reports the gap: ``tf.print``
+    (skip) or a failed assertion naming the file (raise); an end marker catches a gap at the end.
+    """
+    import tensorflow as tf
+
+    path_table = tf.constant(paths)
+    label_table = None if labels is None else tf.constant(labels)
+    decode, resize = decoder(color_mode), resizer(image_size, dtype)
+    channels = 3 if color_mode == "rgb" else 1
+    blank = tf.zeros((*(image_size or known_size), channels), dtype)
+
+    def load(index):
+        image = decode(path_table[index])
+        if image_size is None:
+            image = tf.ensure_shape(image, (*known_size, channels))
+        return resize(image)
+
+    def one_pass(order):
+        n = tf.shape(order, out_type=tf.int64)[0]
+        stream = tf.data.Dataset.from_tensor_slices(order).enumerate()
+        stream = stream.map(
+            lambda position, index: (position, load(index), index),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        ).ignore_errors()  # a failed decode drops its element; the scan below reports the gap
+        end = tf.data.Dataset.from_tensors((n, blank, tf.constant(-1, tf.int64)))
+
+        def check(expected, element):
+            position, image, index = element
+            missing = tf.gather(path_table, tf.gather(order, tf.range(expected, position)))
+            if on_error == "raise":
+                tf.debugging.Assert(
+                    tf.equal(position, expected),
+                    [ERROR_TAG, missing[:1], "Remove it, or pass on_error='skip' to skip unreadable files."],
+                    summarize=1,
+                )
+            else:
+                print_skipped(missing)
+            tf.debugging.Assert(  # an endless stream over files that all fail would never yield
+                tf.logical_or(position < n, expected > 0),
+                [NONE_DECODED_TAG, n],
+            )
+            return position + 1, (position, image, index)
+
+        checked = stream.concatenate(end).scan(tf.constant(0, tf.int64), check)
+        checked = checked.filter(lambda position, image, index: position < n)
+        if label_table is None:
+            return checked.map(lambda position, image, index: image)
+        return checked.map(lambda position, image, index: (image, label_table[index]))
+
+    return one_pass
+
+
+def print_skipped(paths):
+    import tensorflow as tf
+
+    def body(i):
+        tf.print(
+            "keras_transfer.streaming: skipped unreadable image file", paths[i], output_stream=sys.stderr
+        )
+        return i + 1
+
+    tf.while_loop(lambda i: i < tf.shape(paths)[0], body, [tf.constant(0)])
