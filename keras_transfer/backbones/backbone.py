@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
-from keras_transfer._validation import suggest
+from keras_transfer._validation import check_images, check_pixel_range, suggest
 from keras_transfer.api_export import export
 from keras_transfer.backbones.bases import build_base
 from keras_transfer.layers.family_preprocessing import FamilyPreprocessing
@@ -105,6 +106,16 @@ class Backbone(keras.Model):
                 + suggest(group, self.block_names)
             )
         return [self.base.get_layer(n) for n in self.block_groups[group]]
+
+    def __call__(self, inputs, *args, **kwargs):
+        # Concrete numpy batches are checked here, where the user handed them over: NaN/inf,
+        # complex, empty or mis-shaped images raise an error naming `inputs`, and pixels that do
+        # not look like raw 0-255 images warn. (Tensors inside `fit`/`predict` are not checked:
+        # the models check their numpy inputs before training or predicting.)
+        if isinstance(inputs, np.ndarray):
+            check_images(inputs, "inputs")
+            check_pixel_range(inputs, "inputs")
+        return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs, training=False):
         x = inputs

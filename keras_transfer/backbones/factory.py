@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from keras_transfer._validation import ArgumentTypeError, check_bool
 from keras_transfer.backbones.backbone import POOLING, Backbone
 from keras_transfer.backbones.bases import build_base, lookup
 from keras_transfer.backbones.hub_handles import hub_entry
@@ -52,6 +53,12 @@ def get_backbone(
     if pooling not in POOLING:
         raise ValueError(f"`pooling` must be one of {POOLING}; received pooling={pooling!r}.")
     entry = hub_entry(name) if isinstance(name, str) and name.startswith("hub:") else lookup(name)
+    trainable = check_bool(trainable, "trainable")
+    if weights is not None and not isinstance(weights, (str, os.PathLike)):
+        raise ArgumentTypeError(
+            "`weights` must be None, 'imagenet' or the path of a .weights.h5/.h5 file; received "
+            f"weights={weights!r} of type {type(weights).__name__}."
+        )
     custom = entry.get("make_backbone")
     if custom is not None:  # entries that build their own Backbone (TF-Hub handles)
         return custom(

@@ -20,6 +20,7 @@ import re
 
 import keras
 
+from keras_transfer._validation import ArgumentTypeError, check_image_size
 from keras_transfer.api_export import export
 from keras_transfer.backbones.backbone import POOLING, Backbone
 from keras_transfer.backbones.hub_layer import HubLayer
@@ -129,21 +130,33 @@ class HubBackbone(Backbone):
         weights_source: str | None = None,
         **kwargs,
     ):
-        if handle is None:
-            raise ValueError("`handle` must be a TF-Hub URL or a SavedModel folder; received handle=None.")
+        if not isinstance(handle, (str, os.PathLike)) or not os.fspath(handle):
+            raise ArgumentTypeError(
+                "`handle` must be a TF-Hub URL or a SavedModel folder (a non-empty str or path); received "
+                f"handle={handle!r} of type {type(handle).__name__}."
+            )
         if pooling not in POOLING:
             raise ValueError(f"`pooling` must be one of {POOLING}; received pooling={pooling!r}.")
-        size = tuple(int(s) for s in input_size)
-        if len(size) != 2 or min(size) < 1:
+        size = check_image_size(input_size, "input_size")  # an int means a square input
+        if size is None:
             raise ValueError(
-                f"`input_size` must be (height, width) of positive ints; received input_size={input_size!r}."
+                "`input_size` must be (height, width) of positive ints or one int; received None."
             )
         if input_range is not None and (len(input_range) != 2 or input_range[0] >= input_range[1]):
             raise ValueError(
                 f"`input_range` must be (low, high) with low < high, or None; received {input_range!r}."
             )
         if variable_pattern is not None:
-            re.compile(variable_pattern)
+            if not isinstance(variable_pattern, str):
+                raise ArgumentTypeError(
+                    f"`variable_pattern` must be a regular expression (str) or None; received {type(variable_pattern).__name__}."
+                )
+            try:
+                re.compile(variable_pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"`variable_pattern` is not a valid regular expression ({exc}); received variable_pattern={variable_pattern!r}."
+                ) from None
         handle = os.fspath(handle)
         base = build_hub_base(handle, size, input_range, signature, output_key, frozen_variables)
         rank = len(base.output_shape)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from keras_transfer._validation import check_float, check_int
 from keras_transfer.api_export import export
 from keras_transfer.backbones import get_backbone
+from keras_transfer.image_io import is_path_input
+from keras_transfer.models._guards import check_image_batch, check_label_array, with_loss_guard
+from keras_transfer.models._multi_worker import MultiWorkerFit
 from keras_transfer.policies import (
     L2SP,
     FreezeAll,
@@ -16,12 +20,13 @@ from keras_transfer.policies import (
     policy_chain,
 )
 from keras_transfer.safe_mode import check_safe_mode
+from keras_transfer.streaming import as_model_input
 
 _SEED_PREFIX = "seed_generator_"
 
 
 @export
-class TransferClassifier(keras.Model):
+class TransferClassifier(MultiWorkerFit, keras.Model):
     """An image classifier on a pretrained backbone whose trainability follows a policy.
 
     ``call``: raw images -> ``backbone`` (pooled features) -> ``Dropout`` -> ``Dense`` logits ->
@@ -125,6 +130,58 @@ class TransferClassifier(keras.Model):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_classes)
 
+    def fit(self, x=None, y=None, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`, after checking numpy inputs: images (NaN/inf, empty, shape, pixel
+        range) and integer labels in ``[0, num_classes)`` with one per image. Training stops, with a
+        warning, at the first non-finite loss.
+
+        ``x`` may also be a folder or a list of image files: they are streamed (decoded, resized to
+        the backbone's input size, batched and shuffled every epoch in `tf.data`, by
+        `keras_transfer.streaming.image_dataset` with ``full_batches=True``), with ``y`` one label
+        per file or, for a folder, None for its class sub-folders; unreadable files are skipped
+        with a message.
+        """
+        check_image_batch(x, "x")
+        y = check_label_array(y, self.num_classes, len(x) if isinstance(x, np.ndarray) else None, "y")
+        if is_path_input(x):
+            x, y = as_model_input(
+                x,
+                y,
+                image_size=self.backbone.input_size,
+                batch_size=kwargs.pop("batch_size", None),
+                shuffle=kwargs.pop("shuffle", True),
+                seed=np.random.randint(2**31),
+                on_error="skip",
+                full_batches=True,
+            )
+            kwargs["shuffle"] = False  # the stream reshuffles itself every epoch
+        return super().fit(x, y, *args, callbacks=with_loss_guard(callbacks), **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict`, after checking a numpy ``x`` as `fit` does; a folder or a list of
+        image files is streamed, resized to the backbone's input size (one row per file, sorted by
+        path for a folder; an unreadable file raises an error naming it)."""
+        check_image_batch(x, "x")
+        if is_path_input(x):
+            x, _ = as_model_input(
+                x,
+                image_size=self.backbone.input_size,
+                batch_size=kwargs.pop("batch_size", None),
+                labelled=False,
+            )
+        return super().predict(x, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`, after checking numpy inputs as `fit` does (a folder or a list of
+        image files is streamed as in `predict`, labelled by ``y`` or the folder's classes)."""
+        check_image_batch(x, "x")
+        y = check_label_array(y, self.num_classes, len(x) if isinstance(x, np.ndarray) else None, "y")
+        if is_path_input(x):
+            x, y = as_model_input(
+                x, y, image_size=self.backbone.input_size, batch_size=kwargs.pop("batch_size", None)
+            )
+        return super().evaluate(x, y, *args, **kwargs)
+
     def compile(
         self, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=("accuracy",), **kwargs
     ):
@@ -163,6 +220,10 @@ class TransferClassifier(keras.Model):
             A ``History`` covering both phases: ``history.history["phase"]`` names each epoch's
             phase and ``self.phases`` lists ``(phase, first_epoch, last_epoch)``.
         """
+        head_learning_rate = check_float(
+            head_learning_rate, "head_learning_rate", min_value=0, min_inclusive=False
+        )
+        learning_rate = check_float(learning_rate, "learning_rate", min_value=0, min_inclusive=False)
         head_epochs = check_int(head_epochs, "head_epochs", min_value=0)
         epochs = check_int(epochs, "epochs", min_value=0)
         policy = self.policy

@@ -232,3 +232,13 @@ def test_hub_stale_download_lock_fails_at_once(monkeypatch, tmp_path):
     lock.write_text("crashed-download")
     with pytest.raises(HubHandleUnavailableError, match="delete the lock file"):
         HubLayer(handle)
+
+
+def test_hub_backbone_bad_arguments_name_themselves(hub_module_dir):
+    with pytest.raises(
+        TypeError, match="`handle` must be a TF-Hub URL or a SavedModel folder.*received handle=123"
+    ):
+        HubBackbone(123)
+    with pytest.raises(ValueError, match="`variable_pattern` is not a valid regular expression"):
+        HubBackbone(hub_module_dir, input_size=(8, 8), variable_pattern="(")
+    assert HubBackbone(hub_module_dir, input_size=8).input_size == (8, 8)  # an int is a square

@@ -188,8 +188,37 @@ def test_bad_input_shape_and_pooling_are_named():
 
 def test_wrong_channel_count_at_call_time_is_a_clear_error():
     bb = get_backbone("mobilenet", input_shape=(32, 32, 3), weights=None)
-    with pytest.raises(ValueError, match=r"1 or 3\); received shape=\(2, 32, 32, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"`inputs` must have 1 \(grayscale\) or 3 \(RGB\) channels; received 4"
+    ):
         bb(np.zeros((2, 32, 32, 4), "float32"))
+    with pytest.raises(
+        ValueError, match=r"1 or 3\); received shape=\(2, 32, 32, 4\)"
+    ):  # a tensor: checked in call
+        bb(keras.ops.zeros((2, 32, 32, 4)))
+
+
+def test_backbone_call_refuses_bad_numpy_batches_and_warns_on_pixel_range():
+    bb = get_backbone("mobilenet_v3_small", input_shape=(32, 32, 3), weights=None)
+    with pytest.raises(ValueError, match="`inputs` contains NaN or infinite pixels in 1 of 2"):
+        bb(np.stack([np.zeros((32, 32, 3)), np.full((32, 32, 3), np.nan)]).astype("float32"))
+    with pytest.raises(ValueError, match="`inputs` is empty"):
+        bb(np.zeros((0, 32, 32, 3), "float32"))
+    with pytest.raises(TypeError, match="`inputs` must hold real numeric pixels"):
+        bb(np.zeros((1, 32, 32, 3), "complex64"))
+    with pytest.warns(UserWarning, match="`inputs`.*looks scaled to 0-1"):
+        bb(np.random.default_rng(0).random((2, 32, 32, 3)).astype("float32"))
+    with pytest.warns(UserWarning, match="`inputs`.*far outside the expected 0-255"):
+        bb(np.full((2, 32, 32, 3), 1e5, "float32"))
+
+
+def test_get_backbone_refuses_bad_weights_and_trainable():
+    with pytest.raises(TypeError, match="`weights` must be None, 'imagenet' or the path"):
+        get_backbone("mobilenet_v3_small", input_shape=(32, 32, 3), weights=123)
+    with pytest.raises(TypeError, match="`trainable` must be True or False; received trainable='no'"):
+        get_backbone("mobilenet_v3_small", input_shape=(32, 32, 3), weights=None, trainable="no")
+    bb = get_backbone("mobilenet_v3_small", input_shape=(32, 32, 3), weights=None, trainable=np.bool_(False))
+    assert bb.trainable_weights == []
 
 
 def test_missing_weights_file_is_a_clear_error(tmp_path):

@@ -117,3 +117,49 @@ def test_from_config_refuses_a_backbone_name_under_safe_mode(tmp_path):
     config["config"] = {**model.get_config(), "backbone": "resnet50"}  # a tampered file: weights download
     with pytest.raises(ValueError, match="TransferClassifier.*backbone='resnet50'.*safe_mode=False"):
         keras.saving.deserialize_keras_object(config)
+
+
+def _compiled():
+    model = TransferClassifier(tiny_backbone(), 2)
+    model.compile()
+    return model
+
+
+def test_fit_predict_and_evaluate_check_numpy_inputs():
+    x, y = np.asarray(X, "float32"), np.asarray(Y) % 2
+    model = _compiled()
+    bad = x.copy()
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="`x` contains NaN or infinite pixels"):
+        model.fit(bad, y, verbose=0)
+    with pytest.raises(ValueError, match="`x` contains NaN or infinite pixels"):
+        model.predict(bad, verbose=0)
+    with pytest.raises(ValueError, match="`x` is empty"):
+        model.fit(x[:0], y[:0], verbose=0)
+    with pytest.raises(ValueError, match="`y` must hold integer class labels; received non-integer values"):
+        model.fit(x, y * 0.5 + 0.25, verbose=0)
+    with pytest.raises(ValueError, match=r"`y` must hold class labels in \[0, 1\]"):
+        model.fit(x, y + 2, verbose=0)
+    with pytest.raises(ValueError, match="`y` must hold class labels >= 0"):
+        model.evaluate(x, y - 1, verbose=0)
+    with pytest.raises(TypeError, match="`y`.*strings.*LabelEncoder"):
+        model.fit(x, np.where(y == 0, "cat", "dog"), verbose=0)
+    with pytest.raises(ValueError, match="`y`.*one-hot.*argmax"):
+        model.fit(x, np.eye(2)[y], verbose=0)
+    with pytest.raises(ValueError, match="`y` must have one label per example"):
+        model.fit(x, y[:3], verbose=0)
+    with pytest.raises(ValueError, match="`learning_rate` must be a finite number > 0"):
+        model.fine_tune(x, y, learning_rate=-1e-3, verbose=0)
+    with pytest.raises(ValueError, match="`head_learning_rate` must be a finite number > 0"):
+        model.fine_tune(x, y, head_learning_rate=0.0, verbose=0)
+    history = model.fit(x, y.astype("float64"), epochs=1, verbose=0)  # whole-number floats are labels
+    assert len(history.history["loss"]) == 1
+
+
+def test_training_stops_with_a_warning_on_a_non_finite_loss():
+    x, y = np.asarray(X, "float32"), np.asarray(Y) % 2
+    model = TransferClassifier(tiny_backbone(), 2, policy="unfreeze_all")
+    model.compile(optimizer=keras.optimizers.SGD(1e30))  # diverges at once
+    with pytest.warns(RuntimeWarning, match="loss became .*non-finite"):
+        history = model.fit(x, y, epochs=5, batch_size=2, verbose=0)
+    assert len(history.history["loss"]) < 5
