@@ -284,13 +284,13 @@ def check_labels(
     if arr.ndim != 1:
         raise ValueError(f"`{name}` must be a 1-D array of integer class labels; received shape={arr.shape}.")
     if arr.dtype.kind in "USO":
-        raise TypeError(
+        raise ArgumentTypeError(
             f"`{name}` must hold integer class labels 0..num_classes-1; received {'objects' if arr.dtype.kind == 'O' else 'strings'} "
             f"such as {arr[:3].tolist()}. Encode them first (sklearn.preprocessing.LabelEncoder), or use the "
             "scikit-learn estimators in keras_transfer.sklearn, which accept any labels."
         )
     if arr.dtype.kind == "b" or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-        raise TypeError(f"`{name}` must hold integer class labels; received dtype={arr.dtype}.")
+        raise ArgumentTypeError(f"`{name}` must hold integer class labels; received dtype={arr.dtype}.")
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all() or not np.all(arr == np.round(arr)):
             bad = arr[~np.isfinite(arr) | (arr != np.round(arr))][:3].tolist()

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_transfer._validation import check_labels
 from keras_transfer._validation import shape_of as _shape
 
 
@@ -61,7 +62,7 @@ def check_labels_structure(y):
         raise _target_labels_error(y)
 
 
-def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed):
+def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed, num_classes=None):
     """Validate numpy inputs, cycle the smaller domain to the larger one's length; return (x, y, steps)."""
     if not isinstance(x, (tuple, list)) or len(x) != 2:
         raise _two_domain_error("x", x)
@@ -69,20 +70,22 @@ def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed):
     if y is None:
         raise ValueError("`y` (the source labels) is required: fit(x=(source_x, target_x), y=source_y).")
     xs, xt = np.asarray(x[0]), np.asarray(x[1])
-    ys = np.asarray(y)
-    if xs.shape[0] == 0:
-        raise ValueError(f"The source set is empty: received source_x shape={xs.shape}.")
-    if xt.shape[0] == 0:
-        raise ValueError(
-            f"The target set is empty: received target_x shape={xt.shape}. Pass at least one "
-            "unlabelled target example."
-        )
+    for part, arr in (("source", xs), ("target", xt)):
+        if arr.ndim == 0 or arr.shape[0] == 0:
+            raise ValueError(
+                f"`x` must hold at least one {part} example: received an empty {part} part "
+                f"(x[{0 if part == 'source' else 1}] shape={arr.shape})."
+            )
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"`x` must hold real numbers; received a {part} part of dtype={arr.dtype}.")
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            bad = int((~np.isfinite(arr)).reshape(len(arr), -1).any(axis=1).sum())
+            raise ValueError(
+                f"`x` contains NaN or infinite values in {bad} of {len(arr)} {part} examples. "
+                "Clean or drop them before training."
+            )
     check_pair_shapes(xs.shape, xt.shape)
-    if ys.shape[0] != xs.shape[0]:
-        raise ValueError(
-            "`y` must hold one label per source example; received "
-            f"{ys.shape[0]} labels for {xs.shape[0]} source examples (source_x shape={xs.shape})."
-        )
+    ys = check_labels(y, "y", num_classes=num_classes, num_examples=len(xs))
     # one epoch = one pass over the larger domain; the smaller one is shuffled and cycled to
     # match, so every source and every target example is used. The target is always shuffled,
     # so source and target rows given in corresponding order are not paired (Keras then

@@ -29,6 +29,7 @@ from keras import ops
 from keras_transfer._validation import check_bool, check_float
 from keras_transfer.adaptation.batch_norm import adapt_batch_norm as _adapt_batch_norm
 from keras_transfer.models import _two_domain as td
+from keras_transfer.models._guards import with_loss_guard
 
 
 class SmoothedSparseCrossentropy(keras.losses.Loss):
@@ -286,10 +287,17 @@ class TwoDomainModel(keras.Model):
             train_x, train_y = x, y
         else:
             train_x, train_y, planned = td.prepare_arrays(
-                x, y, batch_size, epochs, steps_per_epoch, seed=np.random.randint(2**31)
+                x,
+                y,
+                batch_size,
+                epochs,
+                steps_per_epoch,
+                seed=np.random.randint(2**31),
+                num_classes=self._num_classes(),
             )
             target = np.asarray(x[1])
         self._plan(planned)
+        kwargs["callbacks"] = with_loss_guard(kwargs.get("callbacks"))
         history = super().fit(
             x=train_x,
             y=train_y,
@@ -301,6 +309,11 @@ class TwoDomainModel(keras.Model):
         if adapt:
             _adapt_batch_norm(self, target, batch_size=batch_size or 32, verbose=0)
         return history
+
+    def _num_classes(self) -> int | None:
+        """The label head's output size when it is known (a Dense head), for checking labels."""
+        units = getattr(self.label_head, "units", None)
+        return int(units) if isinstance(units, (int, np.integer)) else None
 
     # ----- config --------------------------------------------------------------------------------
     def get_config(self) -> dict:

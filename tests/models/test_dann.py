@@ -114,10 +114,24 @@ def test_dann_mixed_precision():
     [
         (lambda xs, ys, xt, yt: dict(x=(xs, xt), y=(ys, yt)), "Target labels are not allowed"),
         (lambda xs, ys, xt, yt: dict(x=(xs, xt[:, :3]), y=ys), "same per-example shape"),
-        (lambda xs, ys, xt, yt: dict(x=(xs, xt[:0]), y=ys), "target set is empty"),
+        (lambda xs, ys, xt, yt: dict(x=(xs, xt[:0]), y=ys), "`x` must hold at least one target example"),
         (lambda xs, ys, xt, yt: dict(x=xs, y=ys), r"must be a pair \(source_x, target_x\)"),
-        (lambda xs, ys, xt, yt: dict(x=(xs, xt), y=ys[:10]), "one label per source example"),
+        (lambda xs, ys, xt, yt: dict(x=(xs, xt), y=ys[:10]), "`y` must have one label per example"),
         (lambda xs, ys, xt, yt: dict(x=(xs, xt), y=None), "source labels"),
+        (lambda xs, ys, xt, yt: dict(x=(xs[:0], xt), y=ys[:0]), "`x` must hold at least one source example"),
+        (
+            lambda xs, ys, xt, yt: dict(x=(np.full_like(xs, np.nan), xt), y=ys),
+            "`x` contains NaN or infinite values",
+        ),
+        (
+            lambda xs, ys, xt, yt: dict(x=(xs, xt * np.inf), y=ys),
+            "`x` contains NaN or infinite values.*target",
+        ),
+        (lambda xs, ys, xt, yt: dict(x=(xs, xt), y=ys * 0.5 + 0.25), "`y` must hold integer class labels"),
+        (lambda xs, ys, xt, yt: dict(x=(xs, xt), y=ys + 3), r"`y` must hold class labels in \[0, 2\]"),
+        (lambda xs, ys, xt, yt: dict(x=(xs, xt), y=ys - 1), "`y` must hold class labels >= 0"),
+        (lambda xs, ys, xt, yt: dict(x=(xs, xt), y=ys.astype(str)), "`y`.*strings.*LabelEncoder"),
+        (lambda xs, ys, xt, yt: dict(x=(xs, xt), y=np.eye(3)[ys]), "`y`.*one-hot"),
     ],
 )
 def test_dann_fit_bad_input_raises_clear_errors(kwargs, match):

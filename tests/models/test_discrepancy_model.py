@@ -51,5 +51,5 @@ def test_discrepancy_model_bad_arguments_and_input():
         model.fit(x=(xs, xt), y=[ys, ys[:64]], verbose=0)
     with pytest.raises(ValueError, match="same per-example shape"):
         model.fit(x=(xs, xt[:, :2]), y=ys, verbose=0)
-    with pytest.raises(ValueError, match="target set is empty"):
+    with pytest.raises(ValueError, match="`x` must hold at least one target example"):
         model.fit(x=(xs, xt[:0]), y=ys, verbose=0)

@@ -87,5 +87,5 @@ def test_target_regularized_model_bad_arguments_and_input():
     model.compile(optimizer="adam")
     with pytest.raises(ValueError, match="Target labels are not allowed"):
         model.fit(x=(xs, xt), y=[ys, ys[:64]], epochs=1, verbose=0)
-    with pytest.raises(ValueError, match="target set is empty"):
+    with pytest.raises(ValueError, match="`x` must hold at least one target example"):
         model.fit(x=(xs, xt[:0]), y=ys, epochs=1, verbose=0)

@@ -20,7 +20,7 @@ def test_prepare_arrays_cycles_the_smaller_domain_and_keeps_every_example(num_so
 
 
 def test_prepare_arrays_empty_target_is_refused():
-    with pytest.raises(ValueError, match="target set is empty"):
+    with pytest.raises(ValueError, match="`x` must hold at least one target example"):
         prepare_arrays((np.zeros((3, 1)), np.zeros((0, 1))), np.zeros(3), 2, 1, None, 0)
 
 
