@@ -367,7 +367,9 @@ def cases() -> list[Case]:
             area="models",
         ),
         # -- X_target errors name X_target ---------------------------------------------------
-        Case("X_target missing", "X_target", lambda: _da_classifier().fit(x, y), area="sklearn"),
+        Case(
+            "X_target missing", "X_target", lambda: _da_classifier().fit(x, y), warning=True, area="sklearn"
+        ),
         Case(
             "X_target of the wrong channels",
             "X_target",

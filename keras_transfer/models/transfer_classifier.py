@@ -96,7 +96,7 @@ class TransferClassifier(MultiWorkerFit, keras.Model):
         self.dropout = check_float(dropout, "dropout", min_value=0, max_value=1, max_inclusive=False)
         self.policy_epoch = check_int(policy_epoch, "policy_epoch", min_value=0)
         self.dropout_layer = keras.layers.Dropout(self.dropout, name="head_dropout")
-        self.classifier = keras.layers.Dense(num_classes, name="head_classifier")
+        self.classifier = keras.layers.Dense(self.num_classes, name="head_classifier")
         # float32 whatever the global dtype policy: float16 probabilities round small ones to 0
         # and their sum away from 1 (the Keras mixed-precision guide's last layer)
         self.softmax = keras.layers.Activation("softmax", dtype="float32", name="head_softmax")
