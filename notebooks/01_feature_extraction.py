@@ -33,12 +33,12 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
 
 # %%
-import os
 import warnings
 
 from threadpoolctl import threadpool_limits
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_transfer  # before keras: keeps TensorFlow's C++ start-up log lines out of the output
+
 warnings.filterwarnings("ignore", category=UserWarning)
 # small linear-algebra problems: one BLAS thread avoids oversubscription
 threadpool_limits(1, user_api="blas")
@@ -48,7 +48,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 keras.utils.set_random_seed(0)
-print("keras", keras.__version__, "| backend", keras.backend.backend())
+print(
+    f"keras-transfer {keras_transfer.__version__} | keras {keras.__version__} | backend {keras.backend.backend()}"
+)
 
 # %% [markdown]
 # ## Data

@@ -1,11 +1,14 @@
 """Static checks of the committed tutorial notebooks (cheap: reads their JSON, runs nothing).
 
-Executing them is CI's job: ``python -m pytest -q --nbmake notebooks/``.
+Each ``notebooks/NN_name.ipynb`` is built from its jupytext script ``NN_name.py`` by
+``notebooks/build.py``. Executing them is CI's job: ``python -m pytest -q --nbmake notebooks/``.
 """
 
 import json
+import re
 from pathlib import Path
 
+import jupytext
 import pytest
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -17,6 +20,8 @@ EXPECTED = [
 ]
 COLAB = "https://colab.research.google.com/github/keras-transfer/keras-transfer/blob/main/notebooks/"
 PRESENT = [name for name in EXPECTED if (NOTEBOOKS_DIR / name).exists()]
+# TensorFlow's C++ log lines ("I0000 00:00:1796135201.661986    6251 port.cc:153] oneDNN ...")
+TF_LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+:\d+\]|absl::InitializeLog", re.M)
 
 pytestmark = pytest.mark.notebooks
 
@@ -26,9 +31,13 @@ def _load(name):
         return json.load(fh)
 
 
+def _text(value):
+    """A notebook's multiline string: stored either as one string or as a list of lines."""
+    return "".join(value) if isinstance(value, list) else value
+
+
 def _source(cell):
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
+    return _text(cell.get("source", ""))
 
 
 def test_at_least_four_tutorials_and_a_readme():
@@ -66,13 +75,33 @@ def test_executed_with_figures_and_no_errors(name):
     tracebacks = [
         o
         for o in outputs
-        if o["output_type"] == "stream" and "Traceback (most recent call last)" in o["text"]
+        if o["output_type"] == "stream" and "Traceback (most recent call last)" in _text(o["text"])
     ]
     assert not tracebacks, f"{name} holds a traceback in a stream output"
+    # outputs are saved as users see them; `import keras_transfer` keeps TensorFlow's start-up quiet
+    noise = [
+        m.group(0)
+        for o in outputs
+        if o["output_type"] == "stream"
+        for m in TF_LOG_LINE.finditer(_text(o["text"]))
+    ]
+    assert not noise, f"{name} shows TensorFlow C++ log lines: {noise[:3]}"
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert images, f"{name} has no embedded PNG figure: execute it with notebooks/make_notebooks.py"
+    assert images, f"{name} has no embedded PNG figure: execute it with notebooks/build.py"
     # every code cell but the Colab install cell ran, in order, in one kernel session
     counts = [c["execution_count"] for c in code[1:]]
     assert all(isinstance(n, int) for n in counts), f"{name} has unexecuted code cells"
     assert counts == sorted(counts), f"{name} was not run top to bottom"
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("name", PRESENT)
+def test_notebook_is_in_sync_with_its_script(name):
+    script = NOTEBOOKS_DIR / name.replace(".ipynb", ".py")
+    assert script.exists(), f"{name} has no jupytext script {script.name} (its source)"
+    want = [(c.cell_type, c.source) for c in jupytext.read(script).cells]
+    have = [(c.cell_type, c.source) for c in jupytext.read(NOTEBOOKS_DIR / name).cells]
+    stale = [i for i, (w, h) in enumerate(zip(want, have)) if w != h]
+    fix = f"run `python notebooks/build.py {name[:2]}`"
+    assert len(want) == len(have), f"{name} has {len(have)} cells, {script.name} {len(want)}: {fix}"
+    assert not stale, f"{name} differs from {script.name} in cells {stale}: {fix}"
