@@ -42,7 +42,9 @@ def test_names_dicts_and_objects_resolve():
 
 
 def test_bad_policies_name_the_argument():
-    with pytest.raises(ValueError, match=r"`policy`.*received policy='freeze-all'.*Did you mean 'freeze_all'"):
+    with pytest.raises(
+        ValueError, match=r"`policy`.*received policy='freeze-all'.*Did you mean 'freeze_all'"
+    ):
         as_policy("freeze-all")
     with pytest.raises(TypeError, match="`base_policy`.*received int"):
         as_policy(3, "base_policy")
