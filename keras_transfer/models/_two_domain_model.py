@@ -28,8 +28,11 @@ from keras import ops
 
 from keras_transfer._validation import check_bool, check_float
 from keras_transfer.adaptation.batch_norm import adapt_batch_norm as _adapt_batch_norm
+from keras_transfer.image_io import is_path_input
 from keras_transfer.models import _two_domain as td
 from keras_transfer.models._guards import with_loss_guard
+from keras_transfer.models._multi_worker import MultiWorkerFit
+from keras_transfer.streaming import as_model_input, is_streaming_input, two_domain_dataset
 
 
 class SmoothedSparseCrossentropy(keras.losses.Loss):
@@ -84,7 +87,7 @@ class _HeadSelector:
         return self.base if id(variable) in extractor else self.heads
 
 
-class TwoDomainModel(keras.Model):
+class TwoDomainModel(MultiWorkerFit, keras.Model):
     """Base of the models trained with ``fit(x=(source_x, target_x), y=source_y)``."""
 
     _adaptation_weight = 1.0
@@ -266,6 +269,13 @@ class TwoDomainModel(keras.Model):
         every trainable BatchNorm layer's statistics on the target data (AdaBN,
         `keras_transfer.adaptation.adapt_batch_norm`) in batches of ``batch_size`` (32 if None);
         with a dataset, over one epoch of its target part.
+
+        Either domain may also be a folder, a list of image files or a `tf.data.Dataset` of
+        images: ``fit(x=("photos/", "sketches/"))`` streams both with
+        `keras_transfer.streaming.two_domain_dataset` (source labels: ``y``, or the source
+        folder's class sub-folders when ``y`` is None; an epoch is one pass over the larger
+        domain with the smaller one cycled, both reshuffled every epoch; images resized to the
+        feature extractor's ``input_size`` when it has one; unreadable files skipped with a message).
         """
         adapt = self.adapt_batch_norm
         if adapt and not td.has_trainable_batch_norm(self):
@@ -274,6 +284,19 @@ class TwoDomainModel(keras.Model):
                 f"{type(self).__name__} {self.name!r} has none. Add one (e.g. bottleneck=256) or "
                 "set adapt_batch_norm=False."
             )
+        if isinstance(x, (tuple, list)) and len(x) == 2 and any(is_streaming_input(part) for part in x):
+            td.check_labels_structure(y)
+            x = two_domain_dataset(
+                x[0],
+                x[1],
+                y,
+                image_size=getattr(self.feature_extractor, "input_size", None),
+                batch_size=batch_size or 32,
+                steps_per_epoch=steps_per_epoch,
+                shuffle=kwargs.pop("shuffle", True),
+                seed=np.random.randint(2**31),
+            )
+            y = batch_size = steps_per_epoch = None  # the dataset carries them
         if td._is_dataset(x):
             kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; avoids Keras' warning
             if y is not None:
@@ -314,6 +337,31 @@ class TwoDomainModel(keras.Model):
         """The label head's output size when it is known (a Dense head), for checking labels."""
         units = getattr(self.label_head, "units", None)
         return int(units) if isinstance(units, (int, np.integer)) else None
+
+    # ----- one domain at a time: arrays, or a folder / list of image files streamed ------------------
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict` on one domain; a folder or a list of image files is streamed (one
+        row per file, sorted by path for a folder; an unreadable file raises an error naming it)."""
+        if is_path_input(x):
+            x, _ = as_model_input(
+                x,
+                image_size=getattr(self.feature_extractor, "input_size", None),
+                batch_size=kwargs.pop("batch_size", None),
+                labelled=False,
+            )
+        return super().predict(x, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate` on one domain; a folder or a list of image files is streamed,
+        labelled by ``y`` or the folder's class sub-folders."""
+        if is_path_input(x):
+            x, y = as_model_input(
+                x,
+                y,
+                image_size=getattr(self.feature_extractor, "input_size", None),
+                batch_size=kwargs.pop("batch_size", None),
+            )
+        return super().evaluate(x, y, *args, **kwargs)
 
     # ----- config --------------------------------------------------------------------------------
     def get_config(self) -> dict:

@@ -10,6 +10,7 @@ routing enabled, request them with ``set_fit_request(sample_weight=True)`` /
 from __future__ import annotations
 
 import copy
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -21,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from keras_transfer._validation import check_bool, check_float, check_int, check_random_state
 from keras_transfer.image_io import is_path_input, to_images
+from keras_transfer.sklearn._streamed import image_batches, is_streaming_input, streamed
 
 
 class TrainingData(NamedTuple):
@@ -200,6 +202,47 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
             weights = None if weights is None else weights[train]
         return TrainingData(images, codes, weights, validation)
 
+    def _streamed_training(self, X, y, sample_weight, validation_data, size) -> TrainingData:
+        """`_training_data` for a folder or a list of image files: file paths instead of images
+        (the Keras model streams them), ``class_weight`` as one weight per class code (``weights``),
+        and ``validation_data`` as a labelled dataset when it is streamed too."""
+        from keras_transfer.streaming import image_dataset, labelled_files
+
+        if sample_weight is not None or self.validation_split:
+            raise ValueError(
+                "`sample_weight` and `validation_split` need images in memory; with a folder or a "
+                "list of image files as X, use class_weight and validation_data=(X_val, y_val)."
+            )
+        if not is_path_input(X):
+            raise ValueError(
+                "`X` as a tf.data.Dataset is not accepted by fit (the labels must be known up "
+                "front); pass a folder (labels from its class sub-folders) or a list of image files and y."
+            )
+        if y is None and isinstance(X, (str, os.PathLike)):
+            X, y = labelled_files(X)
+        paths = list(X) if not isinstance(X, (str, os.PathLike)) else labelled_files(X)[0]
+        y = self._check_y(y)
+        if len(y) != len(paths):
+            raise ValueError(
+                f"`y` must have one label per image file ({len(paths)}); received {len(y)} labels."
+            )
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self, name):
+                delattr(self, name)
+        codes = self._encode(y)
+        weights = self._weights(None, codes)
+        per_class = (
+            None if weights is None else {int(c): float(weights[codes == c][0]) for c in np.unique(codes)}
+        )
+        validation = None
+        if validation_data is not None and is_path_input(validation_data[0]):
+            labels = self._codes_of(self._check_y(validation_data[1], "validation_data"), "validation_data")
+            validation = image_dataset(validation_data[0], size, int(self.batch_size), labels=labels)
+        elif validation_data is not None:
+            images, labels = self._validation(validation_data, size)
+            validation = (self._model_inputs(images), labels)
+        return TrainingData(paths, codes, per_class, validation)
+
     # ----- options ----------------------------------------------------------------------------
     def _random_state(self) -> int | None:
         return check_random_state(self.random_state)
@@ -235,9 +278,13 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         from keras_transfer.sklearn.feature_extractor import predict_function
 
-        images = self._model_inputs(self._images(X, reset=False, size=self.input_size_))
         fn = predict_function(self.model_)
         bs = int(self.batch_size)
+        if is_streaming_input(X):  # a folder, a list of files or a dataset: batch by batch
+            dataset, _ = streamed(X, self.input_size_ if self.resize else None, bs)
+            out = [np.asarray(fn(self._model_inputs(batch))) for batch in image_batches(dataset)]
+            return np.concatenate(out).astype(np.float64)
+        images = self._model_inputs(self._images(X, reset=False, size=self.input_size_))
         out = [np.asarray(fn(images[i : i + bs])) for i in range(0, len(images), bs)]
         return np.concatenate(out).astype(np.float64)
 

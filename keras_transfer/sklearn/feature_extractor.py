@@ -14,6 +14,8 @@ from keras_transfer._validation import check_bool, check_choice, check_int
 from keras_transfer.backbones import DEFAULT_BACKBONE
 from keras_transfer.image_io import is_path_input, to_images
 from keras_transfer.sklearn import _cache
+from keras_transfer.sklearn._streamed import image_batches, is_streaming_input, streamed
+from keras_transfer.streaming import source_fingerprint
 
 _PROGRESS_MIN_BATCHES = 10  # verbose=1 shows a progress bar only for runs longer than this
 _PREDICT_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -25,8 +27,14 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     Accepts numpy image batches ``(N, H, W)`` / ``(N, H, W, C)`` (C = 1 or 3) of any integer or
     float dtype holding raw 0-255 pixels, 2-D rows of flattened square images (``(N, S*S)``
     grayscale or ``(N, 3*S*S)`` RGB, e.g. ``load_digits().data`` scaled to 0-255), a list of
-    image arrays or file paths, or a folder (every image below it, sorted by path). The backbone
-    resizes images to its input size and turns grayscale into RGB.
+    image arrays or file paths, a folder (every image below it, sorted by path) or a
+    `tf.data.Dataset` of images (or of ``(images, labels)``). The backbone resizes images to its
+    input size and turns grayscale into RGB.
+
+    Files and datasets are streamed (`keras_transfer.streaming.image_dataset`: decoded, resized
+    and batched in `tf.data`, a few batches ahead), so memory does not grow with their number;
+    the features equal those of the same images loaded into an array. A file that cannot be
+    decoded raises a ValueError naming it (no row is skipped: row ``i`` is file ``i``).
 
     With pretrained ``weights`` the transformer is usable without ``fit`` (like
     ``sklearn.frozen.FrozenEstimator``); ``fit`` is accepted and only validates and builds.
@@ -34,7 +42,9 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     ``jax.jit`` on JAX), built once and reused, never ``model.predict`` per call.
 
     Caching: built backbones and extracted features live in a process-wide, size-bounded cache
-    keyed by the backbone configuration, a fingerprint of its weights and a hash of the pixels, so
+    keyed by the backbone configuration, a fingerprint of its weights and a hash of the pixels (for
+    a folder or a list of files: of every file's path, size and modification time, so a file
+    rewritten in place with the same size and mtime is not noticed; datasets are not cached), so
     ``GridSearchCV``/``cross_val_score`` (which clone estimators) extract each image set once.
     See `keras_transfer.sklearn.feature_cache_info`. With ``weights=None`` the randomly
     initialised backbone is drawn once per process and configuration, so it is a fixed function.
@@ -107,8 +117,17 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             self.
         """
         self._build_backbone()
-        self._to_images(X, reset=True)
+        if is_streaming_input(X):  # checked (files listed; headers read without resize), not loaded
+            for name in ("n_features_in_", "feature_names_in_"):
+                if hasattr(self, name):
+                    delattr(self, name)
+            streamed(X, self._stream_size(), self.batch_size)
+        else:
+            self._to_images(X, reset=True)
         return self
+
+    def _stream_size(self):
+        return tuple(self.backbone_.input_size) if self.resize else None
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "backbone_") or self.weights is not None  # pretrained: frozen, no fit
@@ -182,6 +201,8 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             float32 array ``(n_images, backbone_.num_features)``.
         """
         self._ensure_backbone()
+        if is_streaming_input(X):
+            return self._transform_streamed(X)
         images = self._to_images(X, reset=False)
         directory = self._cache_dir()
         use_cache = bool(self.cache is not False and self.cache is not None)
@@ -205,28 +226,66 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             _cache.put_features(key, features.copy(), directory)
         return features
 
+    def _transform_streamed(self, X) -> np.ndarray:
+        """`transform` of a folder, a list of files or a dataset, batch by batch."""
+        dataset, paths = streamed(X, self._stream_size(), self.batch_size)
+        directory = self._cache_dir()
+        key = None
+        if paths is not None and self.cache is not False and self.cache is not None:
+            digest = hashlib.blake2b(digest_size=20)
+            for part in (
+                self.backbone,
+                self.pooling,
+                str(tuple(self.backbone_.input_size)),
+                self.weights_fingerprint_,
+                f"files resize={bool(self.resize)}",
+                source_fingerprint(paths),
+            ):
+                digest.update(str(part).encode())
+            key = digest.hexdigest()
+            cached = _cache.get_features(key, directory, (len(paths), self.backbone_.num_features))
+            if cached is not None:
+                return np.array(cached)
+        features = self._extract_batches(image_batches(dataset), None if paths is None else len(paths))
+        if key is not None:
+            _cache.put_features(key, features.copy(), directory)
+        return features
+
     def _extract(self, images: np.ndarray) -> np.ndarray:
         """Run the compiled backbone over ``images`` batch by batch (the uncached path)."""
+        bs = int(self.batch_size)
+        batches = (np.asarray(images[i : i + bs], dtype=np.float32) for i in range(0, len(images), bs))
+        return self._extract_batches(batches, len(images))
+
+    def _extract_batches(self, batches, n: int | None) -> np.ndarray:
+        """The compiled backbone over float32 ``batches`` (``n`` images in all, or None if unknown)."""
         import keras
 
         fn = predict_function(self.backbone_)
-        n, bs = len(images), int(self.batch_size)
-        steps = -(-n // bs)
+        bs = int(self.batch_size)
+        steps = None if n is None else -(-n // bs)
         bar = None
-        if self.verbose == 2 or (self.verbose == 1 and steps > _PROGRESS_MIN_BATCHES):
+        if self.verbose == 2 or (self.verbose == 1 and (steps is None or steps > _PROGRESS_MIN_BATCHES)):
             bar = keras.utils.Progbar(n, unit_name="image")
         # jax.jit compiles once per shape: pad a short last batch instead of compiling again.
-        pad_last = steps > 1 and keras.backend.backend() == "jax"
-        out = np.empty((n, self.backbone_.num_features), dtype=np.float32)
-        for start in range(0, n, bs):
-            batch = np.asarray(images[start : start + bs], dtype=np.float32)
+        pad_last = steps != 1 and keras.backend.backend() == "jax"
+        parts, done = [], 0
+        out = None if n is None else np.empty((n, self.backbone_.num_features), dtype=np.float32)
+        for batch in batches:
             size = len(batch)
             if pad_last and size < bs:
                 batch = np.concatenate([batch, np.zeros((bs - size, *batch.shape[1:]), np.float32)])
-            out[start : start + size] = np.asarray(fn(batch))[:size]
+            features = np.asarray(fn(batch))[:size]
+            if out is None:
+                parts.append(features)
+            else:
+                out[done : done + size] = features
+            done += size
             if bar is not None:
-                bar.update(min(start + bs, n))
-        return out
+                bar.update(done)
+        if out is None:
+            out = np.concatenate(parts) if parts else np.empty((0, self.backbone_.num_features))
+        return out.astype(np.float32, copy=False)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Output column names ``"<backbone>_<i>"`` (so ``set_output(transform="pandas")`` works)."""

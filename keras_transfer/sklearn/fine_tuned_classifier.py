@@ -8,6 +8,7 @@ import os
 from keras_transfer._validation import check_float, check_int
 from keras_transfer.backbones import DEFAULT_BACKBONE
 from keras_transfer.sklearn._keras_classifier import KerasImageClassifier, build_backbone, check_common
+from keras_transfer.sklearn._streamed import is_streaming_input
 
 
 class FineTunedClassifier(KerasImageClassifier):
@@ -100,12 +101,21 @@ class FineTunedClassifier(KerasImageClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, y, sample_weight=None, validation_data=None):
-        """Fine-tune on images ``X`` with labels ``y`` (any type); returns self."""
+    def fit(self, X, y=None, sample_weight=None, validation_data=None):
+        """Fine-tune on images ``X`` with labels ``y`` (any type); returns self.
+
+        A folder or a list of image files is streamed (decoded, resized to the backbone's input
+        size and shuffled every epoch in `tf.data`; unreadable files skipped with a message); for
+        a folder, ``y=None`` takes the labels from its class sub-folders. Streamed training takes
+        ``class_weight`` and ``validation_data`` (arrays or files), not ``sample_weight`` or
+        ``validation_split``.
+        """
         check_common(self)
         check_int(self.head_epochs, "head_epochs", min_value=0)
         check_float(self.head_learning_rate, "head_learning_rate", min_value=0.0, min_inclusive=False)
-        y = self._check_y(y)
+        stream = is_streaming_input(X)
+        if not stream:
+            y = self._check_y(y)
         from keras_transfer.models import TransferClassifier
         from keras_transfer.policies import as_policy
 
@@ -113,23 +123,30 @@ class FineTunedClassifier(KerasImageClassifier):
         self._seed()
         backbone = build_backbone(self)
         self.input_size_ = tuple(backbone.input_size)
-        data = self._training_data(X, y, sample_weight, validation_data, self.input_size_)
-        validation = None
-        if data.validation is not None:
-            validation = (self._model_inputs(data.validation[0]), data.validation[1])
+        if stream:
+            data = self._streamed_training(X, y, sample_weight, validation_data, self.input_size_)
+            images, validation = data.images, data.validation
+            fit_weights = {"class_weight": data.weights}
+        else:
+            data = self._training_data(X, y, sample_weight, validation_data, self.input_size_)
+            images, validation = self._model_inputs(data.images), None
+            if data.validation is not None:
+                validation = (self._model_inputs(data.validation[0]), data.validation[1])
+            weights = None if data.weights is None else data.weights.astype("float32")
+            fit_weights = {"sample_weight": weights}
         self.model_ = TransferClassifier(
             backbone, num_classes=len(self.classes_), policy=policy, dropout=self.dropout
         )
         history = self.model_.fine_tune(
-            self._model_inputs(data.images),
+            images,
             data.codes,
             head_epochs=int(self.head_epochs),
             epochs=int(self.epochs),
             head_learning_rate=self.head_learning_rate,
             learning_rate=self.learning_rate,
             batch_size=int(self.batch_size),
-            sample_weight=None if data.weights is None else data.weights.astype("float32"),
             validation_data=validation,
+            **fit_weights,
             callbacks=self._callbacks(),
             verbose=self.verbose,
         )

@@ -37,7 +37,7 @@ Example:
     (['cat', 'dog'], [((4, 32, 32, 3), [0, 0, 0, 1]), ((2, 32, 32, 3), [1, 1])])
 """
 
-from keras_transfer.streaming._files import is_dataset, is_streaming_input, source_fingerprint
+from keras_transfer.streaming._files import is_dataset, is_streaming_input, labelled_files, source_fingerprint
 from keras_transfer.streaming._streams import ON_ERROR
 from keras_transfer.streaming.image_dataset import as_model_input, image_dataset, numpy_batches
 from keras_transfer.streaming.two_domain_dataset import two_domain_dataset
@@ -48,6 +48,7 @@ __all__ = [
     "image_dataset",
     "is_dataset",
     "is_streaming_input",
+    "labelled_files",
     "numpy_batches",
     "source_fingerprint",
     "two_domain_dataset",

@@ -49,6 +49,12 @@ def file_list(source, labels, argument):
         index = {name: i for i, name in enumerate(class_names)}
         labels = np.asarray([index[os.path.relpath(p, folder).split(os.sep)[0]] for p in paths], np.int64)
         return paths, labels, class_names
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        more = f" ({len(missing)} of the {len(paths)} files are missing)" if len(missing) > 1 else ""
+        raise FileNotFoundError(
+            f"`{argument}` names an image file that does not exist: {missing[0]!r}{more}."
+        )
     return paths, labels, None
 
 
@@ -124,3 +130,21 @@ def source_fingerprint(source) -> str | None:
         stat = os.stat(path)
         digest.update(f"{os.path.abspath(path)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def labelled_files(folder, argument: str = "X") -> tuple[list[str], list[str]]:
+    """The image files of ``folder/<class>/...`` (sorted by path) and the class name of each: the
+    files and labels `image_dataset` uses with ``labels="inferred"``.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from keras_transfer.streaming import labelled_files
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> for name in ["cat", "dog"]:
+        ...     (root / name).mkdir()
+        ...     (root / name / "1.png").write_bytes(b"")
+        >>> [(pathlib.Path(p).name, c) for p, c in zip(*labelled_files(root))]
+        [('1.png', 'cat'), ('1.png', 'dog')]
+    """
+    paths, labels, class_names = file_list(folder, "inferred", argument)
+    return paths, [class_names[i] for i in labels]
