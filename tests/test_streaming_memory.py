@@ -1,4 +1,5 @@
-"""Streaming keeps memory bounded: peak RSS over 3,000 files is within a few MB of 300 files.
+"""Streaming keeps memory bounded: peak RSS over 3,000 files is within a few MB of 300 files,
+for `image_dataset` and for `FeatureExtractor.transform` on the files (128x128 PNG).
 
 Measured in a fresh subprocess (peak RSS is per process and never goes down): stream 300 files,
 read the peak, stream 3,000, read it again. The in-memory loader runs last in the same process
@@ -11,6 +12,8 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BOUND_MB = 40  # streaming growth from 300 to 3,000 files; 2,700 images of 128x128x3 are 133 MB
@@ -34,11 +37,22 @@ SCRIPT = textwrap.dedent(
     def peak_mb():
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    def stream(files):
-        total = 0.0
-        for batch in numpy_batches(image_dataset(files, (96, 96), batch_size=32)):
-            total += float(batch[:, 0, 0, 0].sum())  # touch every batch, keep nothing
-        return total
+    if sys.argv[3] == "extractor":  # FeatureExtractor.transform(folder of files), features kept
+        from keras_transfer.sklearn import FeatureExtractor
+
+        fe = FeatureExtractor(
+            backbone="mobilenet_v3_small", weights=None, input_shape=(32, 32, 3), cache=False, verbose=0
+        ).fit(paths[:1])
+
+        def stream(files):
+            return fe.transform(files).shape
+    else:
+
+        def stream(files):
+            total = 0.0
+            for batch in numpy_batches(image_dataset(files, (96, 96), batch_size=32)):
+                total += float(batch[:, 0, 0, 0].sum())  # touch every batch, keep nothing
+            return total
 
     stream(paths[:32])  # warm up TensorFlow and tf.data
     stream(paths[: n // 10])
@@ -52,9 +66,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_streaming_peak_rss_is_bounded(tmp_path):
+@pytest.mark.parametrize("consumer", ["image_dataset", "extractor"])
+def test_streaming_peak_rss_is_bounded(tmp_path, consumer):
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path), "3000"],
+        [sys.executable, "-c", SCRIPT, str(tmp_path), "3000", consumer],
         cwd=ROOT,
         capture_output=True,
         text=True,
