@@ -101,3 +101,15 @@ def test_fine_tuned_classifier_fits_and_predicts_streamed_folders(tmp_path):
     assert clf.score(root, ["ants"] * 5 + ["bees"] * 5) == clf.score(images, ["ants"] * 5 + ["bees"] * 5)
     with pytest.raises(ValueError, match="sample_weight.*validation_data"):
         clf.fit(root, sample_weight=np.ones(10))
+
+
+def test_domain_adaptation_classifier_predicts_streamed_files_like_arrays(tmp_path):
+    from keras_transfer.sklearn import DomainAdaptationClassifier
+
+    root = _folder(tmp_path)
+    images = to_images(root, resize=False, size=(32, 32))
+    y = np.repeat(["ants", "bees"], 5)
+    clf = DomainAdaptationClassifier(**TINY, method="dann", epochs=1, batch_size=4, random_state=0)
+    clf.fit(images, y, X_target=images[::-1])
+    np.testing.assert_array_equal(clf.predict_proba(root), clf.predict_proba(images))
+    assert clf.predict(root).tolist() == clf.predict(images).tolist()
