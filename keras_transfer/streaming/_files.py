@@ -142,7 +142,7 @@ def labelled_files(folder, argument: str = "X") -> tuple[list[str], list[str]]:
         >>> root = pathlib.Path(tempfile.mkdtemp())
         >>> for name in ["cat", "dog"]:
         ...     (root / name).mkdir()
-        ...     (root / name / "1.png").write_bytes(b"")
+        ...     _ = (root / name / "1.png").write_bytes(b"")
         >>> [(pathlib.Path(p).name, c) for p, c in zip(*labelled_files(root))]
         [('1.png', 'cat'), ('1.png', 'dog')]
     """
