@@ -57,7 +57,7 @@ def decoder(color_mode):
 
 
 def resizer(image_size, out_dtype):
-    """image -> resized exactly as `keras_transfer.image_io.resize_images` does, cast to out_dtype.
+    """image or batch -> resized exactly as `keras_transfer.image_io.resize_images` does, cast.
 
     On TensorFlow that is ``tf.image.resize`` (bilinear, no antialiasing; uint8 rounded and
     clipped), run in the graph. Other backends resize with their own kernel (JAX's differs from
@@ -79,10 +79,13 @@ def resizer(image_size, out_dtype):
                     resized = tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
             else:
                 out = "uint8" if image.dtype == tf.uint8 else "float32"
-                resized = tf.numpy_function(
-                    lambda x: resize_images(x[None], image_size)[0].astype(out), [image], out, stateful=False
-                )
-                resized = tf.ensure_shape(resized, (*image_size, image.shape[-1]))
+
+                def resize_with_keras(x):  # one image (H, W, C) or a batch (N, H, W, C)
+                    batch = resize_images(x if x.ndim == 4 else x[None], image_size)
+                    return (batch if x.ndim == 4 else batch[0]).astype(out)
+
+                resized = tf.numpy_function(resize_with_keras, [image], out, stateful=False)
+                resized = tf.ensure_shape(resized, (*image.shape[:-3], *image_size, image.shape[-1]))
             image = resized
         return tf.cast(image, out_dtype)
 
@@ -90,60 +93,73 @@ def resizer(image_size, out_dtype):
 
 
 def file_pass(paths, labels, image_size, color_mode, on_error, dtype, known_size=None):
-    """``one_pass(order)``: an unbatched stream of ``image`` or ``(image, label)`` over the files
+    """``one_pass(order, batch_size)``: batches of ``images`` or ``(images, labels)`` over the files
     at positions ``order`` (an int64 vector), with the error policy.
 
     Without ``image_size`` every image must be ``known_size`` (read from the headers); one that is
-    not counts as unreadable. A decode error drops the element (``ignore_errors``) and the scan
-    that follows, which knows each element's position in the pass, reports the gap: ``tf.print``
-    (skip) or a failed assertion naming the file (raise); an end marker catches a gap at the end.
+    not counts as unreadable. A decode error drops the element (``ignore_errors``); the check that
+    follows sees each batch's positions in the pass and reports a gap: ``tf.print`` (skip) or a
+    failed assertion naming the file (raise); an end marker catches a gap at the end. A batch
+    that lost an element is one shorter. The check runs once per batch, so it costs nothing per image.
     """
     import tensorflow as tf
 
     path_table = tf.constant(paths)
-    label_table = None if labels is None else tf.constant(labels)
+    label_table = tf.zeros((len(paths),), tf.int64) if labels is None else tf.constant(labels)
     decode, resize = decoder(color_mode), resizer(image_size, dtype)
     channels = 3 if color_mode == "rgb" else 1
-    blank = tf.zeros((*(image_size or known_size), channels), dtype)
+    blank = tf.zeros((1, *(image_size or known_size), channels), dtype)
 
-    def load(index):
+    def load(position, index):
         image = decode(path_table[index])
         if image_size is None:
             image = tf.ensure_shape(image, (*known_size, channels))
-        return resize(image)
+        return position, resize(image), label_table[index]
 
-    def one_pass(order):
+    def one_pass(order, batch_size):
         n = tf.shape(order, out_type=tf.int64)[0]
         stream = tf.data.Dataset.from_tensor_slices(order).enumerate()
-        stream = stream.map(
-            lambda position, index: (position, load(index), index),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        ).ignore_errors()  # a failed decode drops its element; the scan below reports the gap
-        end = tf.data.Dataset.from_tensors((n, blank, tf.constant(-1, tf.int64)))
+        stream = stream.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        stream = stream.ignore_errors().batch(batch_size)  # a failed decode drops its element
+        end = tf.data.Dataset.from_tensors((tf.reshape(n, (1,)), blank, label_table[:1]))
 
-        def check(expected, element):
-            position, image, index = element
-            missing = tf.gather(path_table, tf.gather(order, tf.range(expected, position)))
-            if on_error == "raise":
-                tf.debugging.Assert(
-                    tf.equal(position, expected),
-                    [ERROR_TAG, missing[:1], "Remove it, or pass on_error='skip' to skip unreadable files."],
-                    summarize=1,
-                )
-            else:
-                print_skipped(missing)
-            tf.debugging.Assert(  # an endless stream over files that all fail would never yield
-                tf.logical_or(position < n, expected > 0),
-                [NONE_DECODED_TAG, n],
+        def check(expected, batch):
+            positions = batch[0]
+            last = positions[-1]
+            complete = tf.logical_and(
+                tf.equal(positions[0], expected),
+                tf.equal(last - expected + 1, tf.shape(positions, out_type=tf.int64)[0]),
             )
-            return position + 1, (position, image, index)
+
+            def report():
+                span = tf.range(expected, last)
+                gone = tf.logical_not(tf.reduce_any(tf.equal(span[:, None], positions[None, :]), axis=1))
+                missing = tf.gather(path_table, tf.gather(order, tf.boolean_mask(span, gone)))
+                if on_error == "raise":
+                    tf.debugging.Assert(
+                        False,
+                        [
+                            ERROR_TAG,
+                            missing[:1],
+                            "Remove it, or pass on_error='skip' to skip unreadable files.",
+                        ],
+                        summarize=1,
+                    )
+                else:
+                    print_skipped(missing)
+                tf.debugging.Assert(  # an endless stream over files that all fail would never yield
+                    tf.logical_or(last < n, expected > 0), [NONE_DECODED_TAG, n]
+                )
+                return tf.constant(True)
+
+            tf.cond(complete, lambda: tf.constant(True), report)
+            return last + 1, batch
 
         checked = stream.concatenate(end).scan(tf.constant(0, tf.int64), check)
-        checked = checked.filter(lambda position, image, index: position < n)
-        if label_table is None:
-            return checked.map(lambda position, image, index: image)
-        return checked.map(lambda position, image, index: (image, label_table[index]))
+        checked = checked.filter(lambda positions, images, labels: positions[0] < n)
+        if labels is None:
+            return checked.map(lambda positions, images, labels: images)
+        return checked.map(lambda positions, images, labels: (images, labels))
 
     return one_pass
 

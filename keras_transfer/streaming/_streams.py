@@ -1,7 +1,8 @@
 """Every kind of source -> a builder of one pass over it; passes in (re)shuffled order; the options
 every returned dataset gets.
 
-A source becomes ``one_pass(order)``: the unbatched elements at positions ``order``. Orders are
+A source becomes ``one_pass(order, batch_size)``: batches of the elements at positions ``order``
+(a batch that lost an unreadable file is one shorter). Orders are
 made without state that depends on how far tf.data ran ahead: `shuffled_passes` keys each
 iteration of the returned dataset with one draw of tf.data's own shuffle (one iterator per
 epoch: tf.distribute keeps that sequence when it copies a dataset) and every pass within it with
@@ -20,10 +21,12 @@ from keras_transfer.streaming._decode import COLOR_MODES, file_pass, resizer
 from keras_transfer.streaming._files import check_labels, common_size, file_list, is_dataset
 
 ON_ERROR = ("raise", "skip")
+PREFETCH_BATCHES = 2
 _KEY_RANGE = 1024  # three draws from a shuffled range(1024): 2**30 keys per iteration
 
 
 def array_pass(x, labels, image_size, dtype):
+    """``one_pass(order, batch_size)``: batches of the rows at positions ``order``, resized and cast."""
     import tensorflow as tf
 
     x = np.asarray(x)
@@ -33,11 +36,14 @@ def array_pass(x, labels, image_size, dtype):
     images = tf.constant(x)
     label_table = None if labels is None else tf.constant(np.asarray(labels))
 
-    def one_pass(order):
-        stream = tf.data.Dataset.from_tensor_slices(order)
+    def one_pass(order, batch_size):
+        stream = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
         if label_table is None:
-            return stream.map(lambda i: resize(images[i]), num_parallel_calls=tf.data.AUTOTUNE)
-        return stream.map(lambda i: (resize(images[i]), label_table[i]), num_parallel_calls=tf.data.AUTOTUNE)
+            return stream.map(lambda i: resize(tf.gather(images, i)), num_parallel_calls=tf.data.AUTOTUNE)
+        return stream.map(
+            lambda i: (resize(tf.gather(images, i)), tf.gather(label_table, i)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
 
     return one_pass
 
@@ -50,7 +56,7 @@ def image_rank(dataset):
 
 
 def dataset_pass(dataset, image_size, dtype, argument):
-    """(one_pass ignoring ``order``: the user's dataset unbatched, resized and cast; its length or None)."""
+    """(one_pass ignoring ``order``: the user's dataset resized, cast and batched; its length or None)."""
     import tensorflow as tf
 
     rank = image_rank(dataset)
@@ -67,7 +73,7 @@ def dataset_pass(dataset, image_size, dtype, argument):
         stream = dataset.map(lambda image, *rest: (resize(image), *rest), num_parallel_calls=tf.data.AUTOTUNE)
     else:
         stream = dataset.map(resize, num_parallel_calls=tf.data.AUTOTUNE)
-    return (lambda order: stream), (count if count >= 0 else None)
+    return (lambda order, batch_size: stream.batch(batch_size)), (count if count >= 0 else None)
 
 
 def source_pass(source, labels, image_size, color_mode, on_error, dtype, argument):
@@ -131,7 +137,9 @@ def finish(dataset, **attributes):
 
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    dataset = dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
+    # a fixed read-ahead: an AUTOTUNE buffer grows while the consumer is slower than the
+    # pipeline, up to tf.data's RAM budget (half the machine), which is not "bounded memory"
+    dataset = dataset.with_options(options).prefetch(PREFETCH_BATCHES)
     for name, value in attributes.items():
         setattr(dataset, name, value)
     return dataset

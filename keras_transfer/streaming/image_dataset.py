@@ -88,20 +88,21 @@ def image_dataset(
     import tensorflow as tf
 
     if is_dataset(source):
-        batches = one_pass(None).batch(batch_size)  # a dataset keeps its own order
+        batches = one_pass(None, batch_size)  # a dataset keeps its own order
     elif full_batches:
         steps = math.ceil(count / batch_size)
 
         def epoch(key):  # passes without end, each in its own order; the epoch takes `steps` batches
             passes = tf.data.Dataset.range(2**62)
-            stream = passes.flat_map(lambda p: one_pass(permutation(count, key, p, shuffle)))
-            return stream.batch(batch_size, drop_remainder=True).take(steps)
+            stream = passes.flat_map(lambda p: one_pass(permutation(count, key, p, shuffle), batch_size))
+            return stream.unbatch().batch(batch_size, drop_remainder=True).take(steps)
 
         batches = shuffled_passes(epoch, seed, shuffle)
         batches = batches.apply(tf.data.experimental.assert_cardinality(steps))
     else:
-        stream = shuffled_passes(lambda key: one_pass(permutation(count, key, 0, shuffle)), seed, shuffle)
-        batches = stream.batch(batch_size)
+        batches = shuffled_passes(
+            lambda key: one_pass(permutation(count, key, 0, shuffle), batch_size), seed, shuffle
+        )
     if not full_batches and count is not None and (paths is None or on_error == "raise"):
         # every element comes out or the stream stops with an error: the length is known
         batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(count / batch_size)))

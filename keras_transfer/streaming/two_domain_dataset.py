@@ -96,8 +96,9 @@ def two_domain_dataset(
     def endless(one_pass, n, key, domain):  # pass p of a domain is shuffled from (key, 2p + domain)
         passes = tf.data.Dataset.range(2**62)
         if n is None:  # a dataset: repeated in its own order
-            return passes.flat_map(lambda p: one_pass(None))
-        return passes.flat_map(lambda p: one_pass(permutation(n, key, 2 * p + domain, shuffle)))
+            return passes.flat_map(lambda p: one_pass(None, batch_size)).unbatch()
+        orders = passes.map(lambda p: permutation(n, key, 2 * p + domain, shuffle))
+        return orders.flat_map(lambda order: one_pass(order, batch_size)).unbatch()
 
     def epoch(key):
         xs = endless(src, n_source, key, 0).batch(batch_size, drop_remainder=True)
