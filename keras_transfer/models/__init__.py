@@ -4,6 +4,7 @@
 from keras_transfer.models.cdan import CDAN
 from keras_transfer.models.dann import DANN
 from keras_transfer.models.discrepancy_model import DiscrepancyModel
+from keras_transfer.models.lenet import lenet_networks
 from keras_transfer.models.self_training import SelfTraining
 from keras_transfer.models.target_regularized_model import TargetRegularizedModel
 from keras_transfer.models.transfer_classifier import TransferClassifier
@@ -15,4 +16,5 @@ __all__ = [
     "SelfTraining",
     "TargetRegularizedModel",
     "TransferClassifier",
+    "lenet_networks",
 ]
