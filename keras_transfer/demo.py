@@ -25,8 +25,9 @@ from keras_transfer.io_utils import atomic_write, save_model
 RESULT_FILES = ("results.csv", "results.png", "fine_tuning_history.png", "fine_tuned.keras")
 
 
-def _check_output(output: str, overwrite: bool) -> None:
-    existing = [f for f in RESULT_FILES if os.path.exists(os.path.join(output, f))]
+def _check_output(output: str, overwrite: bool, files: tuple[str, ...] = RESULT_FILES) -> None:
+    """Refuse (`FileExistsError`) when ``output`` already holds one of ``files``, unless ``overwrite``."""
+    existing = [f for f in files if os.path.exists(os.path.join(output, f))]
     if existing and not overwrite:
         raise FileExistsError(
             f"`output`={output!r} already holds {existing}; pass --overwrite (overwrite=True) to "
@@ -220,12 +221,7 @@ def _write_outputs(output, rows, histories, fine_tuned, plot_accuracy_vs_labels,
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with atomic_write(os.path.join(output, "results.csv")) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["labels", "method", "accuracy", "seconds"])
-        writer.writeheader()
-        writer.writerows(rows)
+    _write_csv(os.path.join(output, "results.csv"), rows)
     curves: dict = {}
     for r in rows:
         curves.setdefault(r["method"], {})[r["labels"]] = r["accuracy"]
@@ -236,8 +232,25 @@ def _write_outputs(output, rows, histories, fine_tuned, plot_accuracy_vs_labels,
         fig.suptitle(f"two-phase fine-tuning, {largest} labels")
         figures["fine_tuning_history.png"] = fig
     for name, fig in figures.items():
-        with atomic_write(os.path.join(output, name)) as tmp:
-            fig.savefig(tmp, dpi=100, format="png")
-        plt.close(fig)
+        _save_png(fig, os.path.join(output, name))
     if fine_tuned is not None:
         save_model(fine_tuned, os.path.join(output, "fine_tuned.keras"))
+
+
+def _write_csv(path: str, rows: list[dict]) -> None:
+    """``rows`` (dicts with the same keys) as a CSV file with a header, written atomically."""
+    with atomic_write(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _save_png(fig, path: str) -> None:
+    """Save a matplotlib figure as PNG atomically (closed even when saving fails)."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_write(path) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
+    finally:
+        plt.close(fig)
