@@ -19,7 +19,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 
-from keras_transfer._validation import check_bool
+from keras_transfer._validation import ArgumentTypeError, check_bool
 
 __all__ = ["atomic_write", "save_model"]
 
@@ -42,6 +42,19 @@ def _umask() -> int:
     mask = os.umask(0o022)  # elsewhere: read it by setting it, and put it back at once
     os.umask(mask)
     return mask
+
+
+def _check_path(path) -> str:
+    """``path`` as a str; anything but a non-empty str or `os.PathLike` is an `ArgumentTypeError`."""
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+        raise ArgumentTypeError(
+            f"`path` must be a file path (a non-empty str or os.PathLike); received path={path!r} of "
+            f"type {type(path).__name__}."
+        )
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        raise ArgumentTypeError(f"`path` must be a text path, not bytes; received path={path!r}.")
+    return path
 
 
 def _fsync(path: str) -> None:
@@ -86,13 +99,20 @@ def atomic_write(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator
         ('complete', ['notes.txt'])
     """
     overwrite = check_bool(overwrite, "overwrite")
-    path = os.path.abspath(os.fspath(path))
+    path = os.path.abspath(_check_path(path))
     folder, name = os.path.split(path)
     if not name:
         raise ValueError(f"`path` must name a file; received path={path!r}.")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"`path`={path!r} is a folder; pass the path of a file inside it.")
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"`path`={path!r} exists; pass overwrite=True to replace it.")
-    os.makedirs(folder, exist_ok=True)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:  # a file where a parent folder should be, no permission
+        raise type(exc)(
+            f"`path`={path!r}: cannot create its folder {folder!r} ({exc.strerror or exc})."
+        ) from None
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=_suffix(name))
     os.close(fd)
     try:
@@ -137,9 +157,13 @@ def save_model(model, path: str | os.PathLike, *, overwrite: bool = True, **kwar
         >>> keras.saving.load_model(path).output_shape
         (None, 2)
     """
-    if not os.fspath(path).endswith(".keras"):
+    if not _check_path(path).endswith(".keras"):
         raise ValueError(
             f"`path` must end in '.keras' (the Keras 3 model format); received path={os.fspath(path)!r}."
+        )
+    if not callable(getattr(model, "save", None)):
+        raise ArgumentTypeError(
+            f"`model` must be a keras.Model (an object with a save method); received {type(model).__name__}."
         )
     with atomic_write(path, overwrite=overwrite) as tmp:
         model.save(tmp, overwrite=True, **kwargs)

@@ -125,3 +125,24 @@ def test_save_model_that_runs_out_of_disk_keeps_the_old_file(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "atomic.keras")
     x = np.ones((1, 4), "float32")
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(good(x)), atol=1e-6)
+
+
+def test_bad_paths_and_models_name_the_argument(tmp_path):
+    import keras
+
+    file = tmp_path / "a.keras"
+    file.write_text("x")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    with pytest.raises(TypeError, match="`path` must be a file path"):
+        save_model(model, 123)
+    with pytest.raises(TypeError, match="`path` must be a file path"):
+        with atomic_write(None):
+            pass
+    with pytest.raises(TypeError, match="`model` must be a keras.Model"):
+        save_model("model", tmp_path / "m.keras")
+    with pytest.raises(IsADirectoryError, match="`path`=.* is a folder"):
+        with atomic_write(tmp_path):
+            pass
+    with pytest.raises(OSError, match="`path`=.*cannot create its folder"):
+        save_model(model, file / "m.keras")
+    assert _files(tmp_path) == ["a.keras"]
