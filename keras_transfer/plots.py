@@ -11,6 +11,14 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from keras_transfer._validation import (
+    ArgumentTypeError,
+    check_bool,
+    check_feature_pair,
+    check_float,
+    check_int,
+)
+
 
 def _figure(ax=None, ncols: int = 1, figsize=(6.0, 4.0)):
     import matplotlib.pyplot as plt
@@ -46,10 +54,19 @@ def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), phases:
         ['loss']
     """
     data = _history_dict(history)
-    phases = list(phases if phases is not None else data.get("phase", []))
+    if isinstance(metrics, str):
+        metrics = [metrics]
     shown = [m for m in metrics if m in data]
     if not shown:
         raise ValueError(f"`metrics` {list(metrics)} are not in the history; it has {sorted(data)}.")
+    if phases is not None:
+        phases = list(phases)
+        epochs = len(data[shown[0]])
+        if len(phases) != epochs:
+            raise ValueError(
+                f"`phases` must hold one label per epoch ({epochs}); received {len(phases)} labels."
+            )
+    phases = list(phases if phases is not None else data.get("phase", []))
     fig, axes = _figure(ncols=len(shown))
     for ax, metric in zip(axes, shown):
         epochs = np.arange(1, len(data[metric]) + 1)
@@ -81,8 +98,21 @@ def plot_accuracy_vs_labels(results: Mapping[str, Mapping[int, float]], chance: 
         >>> len(fig.axes[0].get_lines())
         2
     """
+    if not isinstance(results, Mapping) or not all(isinstance(c, Mapping) for c in results.values()):
+        raise ArgumentTypeError(
+            "`results` must be a dict {method: {num_labels: accuracy}}; received "
+            f"{type(results).__name__}."
+        )
     if not results:
         raise ValueError("`results` is empty: pass {method: {num_labels: accuracy}}.")
+    values = [v for curve in results.values() for v in curve.values()]
+    for method, curve in results.items():
+        for num, value in curve.items():
+            check_float(value, f"results[{method!r}][{num!r}]", min_value=0)
+            check_float(num, f"results[{method!r}] key", min_value=0, min_inclusive=False)
+    if chance is not None:
+        top = 1.0 if max(values, default=0.0) <= 1.0 else 100.0  # fractions, or percentages
+        check_float(chance, "chance", min_value=0, max_value=top)
     fig, (ax,) = _figure(ax)
     for method, curve in results.items():
         xs = sorted(curve)
@@ -111,6 +141,7 @@ def plot_confusion_matrix(
     """
     from sklearn.metrics import confusion_matrix
 
+    normalize = check_bool(normalize, "normalize")
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.size == 0:
         raise ValueError(
@@ -148,23 +179,32 @@ def plot_confusion_matrix(
 def plot_domain_embeddings(source, target, after: tuple | None = None, method: str = "pca", seed: int = 0):
     """Scatter source vs target features in 2-D (PCA or t-SNE); a second panel for ``after``.
 
-    Args:
-        source, target: feature arrays ``(n, d)`` before adaptation.
-        after: optional ``(source_features, target_features)`` after adaptation.
-        method: ``"pca"`` or ``"tsne"``.
+        Args:
+            source, target: feature arrays ``(n, d)`` before adaptation.
+            after: optional ``(source_features, target_features)`` after adaptation.
+            method: ``"pca"`` or ``"tsne"``.
 
-    Example:
-        >>> import numpy as np
-        >>> from keras_transfer.plots import plot_domain_embeddings
-        >>> rng = np.random.default_rng(0)
-        >>> fig = plot_domain_embeddings(rng.normal(size=(20, 5)), rng.normal(2, 1, (20, 5)))
-        >>> fig.axes[0].get_title()
-        'before adaptation (PCA)'
+        Example:
+            >>> import numpy as np
+
+    from keras_transfer._validation import ArgumentTypeError, check_bool, check_feature_pair, check_float, check_int
+            >>> from keras_transfer.plots import plot_domain_embeddings
+            >>> rng = np.random.default_rng(0)
+            >>> fig = plot_domain_embeddings(rng.normal(size=(20, 5)), rng.normal(2, 1, (20, 5)))
+            >>> fig.axes[0].get_title()
+            'before adaptation (PCA)'
     """
     from keras_transfer.adaptation import embed_domains
 
+    check_feature_pair(source, target, "source", "target")
     panels = [("before adaptation", source, target)]
     if after is not None:
+        if not isinstance(after, (tuple, list)) or len(after) != 2:
+            raise ValueError(
+                "`after` must be a (source_features, target_features) pair or None; received "
+                f"{type(after).__name__}{'' if not hasattr(after, '__len__') else f' of length {len(after)}'}."
+            )
+        check_feature_pair(after[0], after[1], "after[0]", "after[1]")
         panels.append(("after adaptation", *after))
     fig, axes = _figure(ncols=len(panels), figsize=(5.0, 4.5))
     for ax, (title, src, tgt) in zip(axes, panels):
@@ -191,8 +231,14 @@ def plot_schedule(schedules: Mapping[str, Callable], total_steps: int, ax=None):
         >>> fig.axes[0].get_xlabel()
         'training step'
     """
-    if total_steps < 1:
-        raise ValueError(f"`total_steps` must be >= 1; received total_steps={total_steps}.")
+    total_steps = check_int(total_steps, "total_steps", min_value=1)
+    if not isinstance(schedules, Mapping) or not all(callable(fn) for fn in schedules.values()):
+        raise ArgumentTypeError(
+            "`schedules` must be a dict {label: callable(step) -> value}; received "
+            f"{type(schedules).__name__}"
+            + ("" if not isinstance(schedules, Mapping) else " with a value that is not callable")
+            + "."
+        )
     fig, (ax,) = _figure(ax)
     steps = np.arange(total_steps + 1)
     for label, fn in schedules.items():

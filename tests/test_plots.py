@@ -69,5 +69,34 @@ def test_plot_schedule_matches_the_function():
     line = fig.axes[0].get_lines()[0]
     assert line.get_ydata()[0] == pytest.approx(0.0)
     assert line.get_ydata()[-1] == pytest.approx(fn(50))
-    with pytest.raises(ValueError, match="`total_steps` must be >= 1"):
+    with pytest.raises(ValueError, match="`total_steps` must be an integer >= 1"):
         plots.plot_schedule({"x": fn}, 0)
+
+
+def test_bad_arguments_name_the_argument():
+    import matplotlib.pyplot as plt
+
+    y = np.array([0, 1, 1, 0])
+    f = np.random.default_rng(0).normal(size=(10, 3))
+    with pytest.raises(TypeError, match="`total_steps` must be an integer"):
+        plots.plot_schedule({"x": lambda s: 1.0}, 2.5)
+    with pytest.raises(TypeError, match="`schedules` must be a dict"):
+        plots.plot_schedule({"x": 1.0}, 5)
+    with pytest.raises(TypeError, match="`normalize` must be True or False"):
+        plots.plot_confusion_matrix(y, y, normalize="yes")
+    with pytest.raises(TypeError, match="`results` must be a dict"):
+        plots.plot_accuracy_vs_labels([0.5, 0.6])
+    with pytest.raises(ValueError, match=r"`results\['a'\]\[10\]` must be a finite number"):
+        plots.plot_accuracy_vs_labels({"a": {10: float("nan")}})
+    with pytest.raises(ValueError, match="`chance` must be a finite number >= 0 and <= 1.0"):
+        plots.plot_accuracy_vs_labels({"a": {10: 0.5}}, chance=1.5)
+    plots.plot_accuracy_vs_labels({"a": {10: 50.0}}, chance=10)  # percentages
+    with pytest.raises(ValueError, match="`phases` must hold one label per epoch"):
+        plots.plot_history({"loss": [1.0, 0.5]}, phases=["a", "b", "c"])
+    with pytest.raises(ValueError, match="`source` and `target` must have the same feature size"):
+        plots.plot_domain_embeddings(f, f[:, :2])
+    with pytest.raises(ValueError, match="`after` must be a"):
+        plots.plot_domain_embeddings(f, f, after=(f, f, f))
+    with pytest.raises(ValueError, match="`after\\[1\\]` is empty"):
+        plots.plot_domain_embeddings(f, f, after=(f, f[:0]))
+    plt.close("all")
