@@ -27,21 +27,26 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from keras_transfer._validation import check_float, check_int
+from keras_transfer._validation import ArgumentTypeError, check_float, check_int, suggest
 
 SCORES = ("logme", "h_score")
 
 
-def _check_features(features, y) -> tuple[np.ndarray, np.ndarray]:
-    f = np.asarray(features, dtype=np.float64)
+def _check_features(features, y, name: str = "features") -> tuple[np.ndarray, np.ndarray]:
+    f = np.asarray(features)
+    if f.dtype.kind not in "biuf":  # strings, objects, complex numbers are not features
+        raise ArgumentTypeError(f"`{name}` must hold real numbers; received dtype={f.dtype}.")
+    f = f.astype(np.float64)
     if f.ndim != 2:
-        raise ValueError(f"`features` must be 2-D (n_samples, n_features); received shape={f.shape}.")
+        raise ValueError(f"`{name}` must be 2-D (n_samples, n_features); received shape={f.shape}.")
+    if len(f) == 0:
+        raise ValueError(f"`{name}` is empty: received shape={f.shape}. Pass at least one row per class.")
     if not np.isfinite(f).all():
-        raise ValueError("`features` contains NaN or infinite values.")
+        raise ValueError(f"`{name}` contains NaN or infinite values.")
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != len(f):
         raise ValueError(
-            f"`y` must be 1-D with one label per row of `features` ({len(f)}); received shape={y.shape}."
+            f"`y` must be 1-D with one label per row of `{name}` ({len(f)}); received shape={y.shape}."
         )
     _, codes = np.unique(y, return_inverse=True)
     if codes.max(initial=0) < 1:
@@ -183,7 +188,7 @@ def leep(source_probabilities, y) -> float:
         >>> round(leep(p, [0, 1, 0, 1]), 3)  # mean of log(0.78), log(0.71), log(0.71), log(0.78)
         -0.295
     """
-    p, codes = _check_features(source_probabilities, y)
+    p, codes = _check_features(source_probabilities, y, "source_probabilities")
     if (p < 0).any() or not np.allclose(p.sum(axis=1), 1.0, atol=1e-4):
         raise ValueError("`source_probabilities` must be non-negative rows that sum to 1.")
     onehot = np.eye(codes.max() + 1)[codes]
@@ -247,6 +252,16 @@ def rank_backbones(
             f"`candidates` must be a non-empty list of backbone names, (name, weights) pairs or "
             f"FeatureExtractor instances; received candidates={candidates!r}."
         )
+    from keras_transfer.backbones import list_backbones
+
+    known = set(list_backbones())
+    for cand in candidates:
+        name = cand[0] if isinstance(cand, (tuple, list)) and len(cand) == 2 else cand
+        if isinstance(name, str) and not name.startswith("hub:") and name not in known:
+            raise ValueError(
+                f"`candidates` names an unknown backbone {name!r}.{suggest(name, known)} See "
+                "keras_transfer.backbones.list_backbones()."
+            )
     functions = {"logme": logme, "h_score": lambda f, labels: h_score(f, labels, shrinkage="auto")}
     rows = []
     for cand in candidates:

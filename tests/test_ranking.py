@@ -130,6 +130,14 @@ def test_scores_reject_bad_input(small_case):
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         logme(bad, y)
+    with pytest.raises(TypeError, match="`features` must hold real numbers; received dtype=complex"):
+        logme(F.astype("complex64"), y)
+    with pytest.raises(TypeError, match="`features` must hold real numbers"):
+        logme(F.astype(str), y)
+    with pytest.raises(ValueError, match="`features` is empty"):
+        logme(F[:0], y[:0])
+    with pytest.raises(ValueError, match="`source_probabilities` contains NaN"):
+        leep(np.full((4, 2), np.nan), [0, 1, 0, 1])
 
 
 @pytest.mark.slow  # builds EfficientNet-Lite0 with ImageNet weights and extracts 96x96 features
@@ -157,6 +165,10 @@ def test_rank_backbones_argument_errors():
         rank_backbones(x, [0, 1, 0, 1], "mobilenet_v3_small")
     with pytest.raises(ValueError, match="`batch_size` must be an integer >= 1"):
         rank_backbones(x, [0, 1, 0, 1], ["mobilenet_v3_small"], batch_size=0)
+    with pytest.raises(
+        ValueError, match="`candidates` names an unknown backbone 'mobilenet_v3_smal'. Did you"
+    ):
+        rank_backbones(x, [0, 1, 0, 1], [("mobilenet_v3_smal", None)])
     with pytest.raises(ValueError, match="`shrinkage` must be None, 'auto' or a number in \\[0, 1\\]"):
         h_score(np.eye(4), [0, 1, 0, 1], shrinkage="ledoit")
     with pytest.raises(ValueError, match="`shrinkage` must be a finite number >= 0.0 and <= 1.0"):
