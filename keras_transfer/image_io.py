@@ -121,16 +121,27 @@ def stack_images(images: list, argument: str = "X", resize_hint: str = "") -> np
     return np.stack(images)
 
 
-def load_paths(X, size: tuple[int, int] | None, argument: str = "X") -> np.ndarray:
-    """A folder or a list of image paths -> uint8 RGB batch, resized to ``size`` if given."""
+def resolve_paths(X, argument: str = "X") -> list[str]:
+    """The image files of a folder (every image below it, sorted) or of a list of paths (as given).
+
+    The one place a folder or a list of paths becomes a file list: `load_paths` (in memory) and
+    `keras_transfer.streaming` (streamed, cache keys) both call it, so both see the same files in
+    the same order.
+
+    Raises:
+        ValueError: a single path that is not a folder, or a folder without image files.
+    """
     if isinstance(X, (str, os.PathLike)):
         path = os.fspath(X)
         if not os.path.isdir(path):
             raise ValueError(f"`{argument}`={path!r} must be a folder of images or a list of image paths.")
-        paths = list_image_files(path, argument)
-    else:
-        paths = [os.fspath(p) for p in X]
-    images = [read_image(p, size, argument=argument) for p in paths]
+        return list_image_files(path, argument)
+    return [os.fspath(p) for p in X]
+
+
+def load_paths(X, size: tuple[int, int] | None, argument: str = "X") -> np.ndarray:
+    """A folder or a list of image paths -> uint8 RGB batch, resized to ``size`` if given."""
+    images = [read_image(p, size, argument=argument) for p in resolve_paths(X, argument)]
     return stack_images(
         images, argument, "Pass resize=True to resize every image to the backbone's input size."
     )

@@ -244,3 +244,28 @@ def test_source_fingerprint_follows_path_size_and_mtime(tmp_path):
     assert (
         is_streaming_input(root) and is_streaming_input([str(first)]) and not is_streaming_input(np.zeros(3))
     )
+
+
+@pytest.mark.backend_neutral
+def test_in_memory_and_streamed_input_resolve_the_same_files(tmp_path):
+    """One resolver (`image_io.resolve_paths`) lists a folder for `to_images`, `image_dataset`
+    and the cache key, so all three see the same files in the same order."""
+    from keras_transfer.image_io import resolve_paths
+
+    root = _folder_of_classes(tmp_path)
+    paths = resolve_paths(root)
+    assert paths == sorted(str(p) for p in root.rglob("*.png")) and len(paths) == 6
+    assert image_dataset(root).file_paths == paths
+    np.testing.assert_array_equal(
+        to_images(root, resize=False, size=(12, 10)), to_images(paths, False, (12, 10))
+    )
+    assert source_fingerprint(root) == source_fingerprint(paths)
+    single = paths[0]  # a single file is not a folder: the same clear error everywhere
+    for call in (
+        lambda: resolve_paths(single),
+        lambda: to_images(single, resize=False, size=(12, 10)),
+        lambda: image_dataset(single),
+        lambda: source_fingerprint(single),
+    ):
+        with pytest.raises(ValueError, match="must be a folder of images or a list of image paths"):
+            call()

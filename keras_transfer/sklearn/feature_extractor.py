@@ -204,51 +204,41 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         if is_streaming_input(X):
             return self._transform_streamed(X)
         images = self._to_images(X, reset=False)
-        directory = self._cache_dir()
-        use_cache = bool(self.cache is not False and self.cache is not None)
-        key = None
-        if use_cache:
-            digest = hashlib.blake2b(digest_size=20)
-            for part in (
-                self.backbone,
-                self.pooling,
-                str(tuple(self.backbone_.input_size)),
-                self.weights_fingerprint_,
-                _cache.array_hash(images),
-            ):
-                digest.update(str(part).encode())
-            key = digest.hexdigest()
-            cached = _cache.get_features(key, directory, (len(images), self.backbone_.num_features))
-            if cached is not None:
-                return np.array(cached)  # a writable copy: the cached array stays intact
-        features = self._extract(images)
-        if use_cache:
-            _cache.put_features(key, features.copy(), directory)
-        return features
+        return self._cached(_cache.array_hash(images), len(images), lambda: self._extract(images))
 
     def _transform_streamed(self, X) -> np.ndarray:
         """`transform` of a folder, a list of files or a dataset, batch by batch."""
         dataset, paths = streamed(X, self._stream_size(), self.batch_size)
-        directory = self._cache_dir()
-        key = None
-        if paths is not None and self.cache is not False and self.cache is not None:
-            digest = hashlib.blake2b(digest_size=20)
-            for part in (
-                self.backbone,
-                self.pooling,
-                str(tuple(self.backbone_.input_size)),
-                self.weights_fingerprint_,
-                f"files resize={bool(self.resize)}",
-                source_fingerprint(paths),
-            ):
-                digest.update(str(part).encode())
-            key = digest.hexdigest()
-            cached = _cache.get_features(key, directory, (len(paths), self.backbone_.num_features))
-            if cached is not None:
-                return np.array(cached)
-        features = self._extract_batches(image_batches(dataset), None if paths is None else len(paths))
-        if key is not None:
-            _cache.put_features(key, features.copy(), directory)
+
+        def extract():
+            return self._extract_batches(image_batches(dataset), None if paths is None else len(paths))
+
+        if paths is None:  # a dataset: no key for its content, not cached
+            return extract()
+        content = f"files resize={bool(self.resize)}{source_fingerprint(paths)}"  # keys as before
+        return self._cached(content, len(paths), extract)
+
+    def _cached(self, content: str, n: int, extract) -> np.ndarray:
+        """The features of ``n`` images whose content is keyed by ``content`` (a pixel hash or a
+        file fingerprint): from the cache, or ``extract()`` stored in it. The one place the cache
+        key (backbone configuration, weights fingerprint, content) is computed."""
+        if self.cache is False or self.cache is None:
+            return extract()
+        digest = hashlib.blake2b(digest_size=20)
+        for part in (
+            self.backbone,
+            self.pooling,
+            str(tuple(self.backbone_.input_size)),
+            self.weights_fingerprint_,
+            content,
+        ):
+            digest.update(str(part).encode())
+        key, directory = digest.hexdigest(), self._cache_dir()
+        cached = _cache.get_features(key, directory, (n, self.backbone_.num_features))
+        if cached is not None:
+            return np.array(cached)  # a writable copy: the cached array stays intact
+        features = extract()
+        _cache.put_features(key, features.copy(), directory)
         return features
 
     def _extract(self, images: np.ndarray) -> np.ndarray:

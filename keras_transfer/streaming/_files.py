@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from keras_transfer._validation import check_choice
-from keras_transfer.image_io import is_path_input, list_image_files
+from keras_transfer.image_io import is_path_input, resolve_paths
 
 
 def is_dataset(x) -> bool:
@@ -24,13 +24,8 @@ def is_streaming_input(x) -> bool:
 
 def file_list(source, labels, argument):
     """(paths, labels or None, class_names or None) for a folder or a list of paths."""
-    if isinstance(source, (str, os.PathLike)):
-        folder = os.fspath(source)
-        if not os.path.isdir(folder):
-            raise ValueError(f"`{argument}`={folder!r} must be a folder of images or a list of image paths.")
-        paths = list_image_files(folder, argument)
-    else:
-        folder, paths = None, [os.fspath(p) for p in source]
+    paths = resolve_paths(source, argument)
+    folder = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
     if isinstance(labels, str):
         check_choice(labels, ("inferred",), "labels")
         if folder is None:
@@ -108,7 +103,9 @@ def check_labels(labels, n, argument):
 
 def source_fingerprint(source) -> str | None:
     """A key for the files of ``source``: a hash of every file's path, size and modification
-    time (nanoseconds); None for input that is not a folder or a list of paths.
+    time (nanoseconds); None for input that is not a folder or a list of paths. The files are
+    those `image_dataset` reads (`keras_transfer.image_io.resolve_paths`); a single path that is
+    not a folder raises a ValueError.
 
     Reading the file list and ``os.stat`` costs no decoding; a file rewritten in place keeps its
     key only if its size and modification time are unchanged (tools that restore mtimes, e.g.
@@ -121,10 +118,7 @@ def source_fingerprint(source) -> str | None:
     """
     if not is_path_input(source):
         return None
-    if isinstance(source, (str, os.PathLike)) and os.path.isdir(source):
-        paths = list_image_files(os.fspath(source))
-    else:
-        paths = [os.fspath(p) for p in source]
+    paths = resolve_paths(source, "source")
     digest = hashlib.blake2b(digest_size=20)
     for path in paths:
         stat = os.stat(path)
