@@ -86,7 +86,12 @@ def adapt_batch_norm(
         for layer in frozen:
             layer.trainable = True
         return recalibrate_batch_norm(
-            model, target_x, batch_size=batch_size, max_batches=max_batches, verbose=verbose
+            model,
+            target_x,
+            batch_size=batch_size,
+            max_batches=max_batches,
+            verbose=verbose,
+            argument="target_x",
         )
     finally:
         for layer in frozen:

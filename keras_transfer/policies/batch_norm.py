@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import keras
 import numpy as np
 
-from keras_transfer._validation import check_int
+from keras_transfer._validation import ArgumentTypeError, check_int
 
 
 def _walk(layer) -> Iterable:
@@ -26,11 +26,21 @@ def _walk(layer) -> Iterable:
             yield from _walk(child)
 
 
-def _batches(x, batch_size: int):
+def _batches(x, batch_size: int, argument: str = "x"):
     if isinstance(x, np.ndarray) or hasattr(x, "shape") and hasattr(x, "__array__"):
         x = np.asarray(x)
-        if len(x) == 0:
-            raise ValueError("`x` must hold at least one image; received an empty array.")
+        if x.ndim == 0 or len(x) == 0:
+            raise ValueError(f"`{argument}` must hold at least one image; received an empty array.")
+        if np.issubdtype(x.dtype, np.complexfloating) or not (
+            np.issubdtype(x.dtype, np.number) or x.dtype == bool
+        ):
+            raise ArgumentTypeError(f"`{argument}` must hold real numbers; received dtype={x.dtype}.")
+        if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+            bad = int((~np.isfinite(x)).reshape(len(x), -1).any(axis=1).sum())
+            raise ValueError(
+                f"`{argument}` contains NaN or infinite values in {bad} of {len(x)} examples; the "
+                "BatchNorm statistics would become NaN. Clean or drop them first."
+            )
         for start in range(0, len(x), batch_size):
             yield x[start : start + batch_size]
         return
@@ -45,6 +55,7 @@ def recalibrate_batch_norm(
     batch_size: int = 64,
     max_batches: int | None = None,
     verbose: int = 1,
+    argument: str = "x",
 ) -> int:
     """Set every trainable BatchNorm layer's moving statistics to their average over ``x``.
 
@@ -63,6 +74,7 @@ def recalibrate_batch_norm(
         batch_size: batch size when ``x`` is an array. Larger batches give better estimates.
         max_batches: stop after this many batches (``None``: the whole of ``x``).
         verbose: 1 shows a progress bar, 0 is silent.
+        argument: the name of ``x`` in error messages (callers that take it under another name).
 
     Returns:
         The number of BatchNorm layers whose statistics were re-estimated.
@@ -83,6 +95,10 @@ def recalibrate_batch_norm(
     """
     batch_size = check_int(batch_size, "batch_size", min_value=1)
     max_batches = check_int(max_batches, "max_batches", min_value=1, allow_none=True)
+    if not isinstance(model, keras.layers.Layer):
+        raise ArgumentTypeError(
+            f"`model` must be a built Keras model or layer; received {type(model).__name__}."
+        )
     layers = list(_walk(model))
     norms = [
         layer
@@ -106,7 +122,7 @@ def recalibrate_batch_norm(
     try:
         for layer in dropouts:
             layer.rate = 0.0
-        for batch in _batches(x, batch_size):
+        for batch in _batches(x, batch_size, argument):
             seen += 1
             for layer in norms:
                 layer.momentum = (seen - 1) / seen
@@ -121,5 +137,5 @@ def recalibrate_batch_norm(
         for layer, rate in zip(dropouts, rates):
             layer.rate = rate
     if seen == 0:
-        raise ValueError("`x` yielded no batch; pass at least one image.")
+        raise ValueError(f"`{argument}` yielded no batch; pass at least one image.")
     return len(norms)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import keras
 
+from keras_transfer._validation import check_int
 from keras_transfer.policies._groups import find_backbone
 from keras_transfer.policies.optimizer_state import recompile_keeping_state
 from keras_transfer.policies.trainability_policy import TrainabilityPolicy
@@ -47,8 +48,8 @@ class TrainabilityScheduler(keras.callbacks.Callback):
                 f"`policy` must be a keras_transfer.policies policy; received {type(policy).__name__}."
             )
         self.policy = policy
-        self.start_epoch = int(start_epoch)
-        self.verbose = verbose
+        self.start_epoch = check_int(start_epoch, "start_epoch", min_value=0)
+        self.verbose = verbose if isinstance(verbose, bool) else check_int(verbose, "verbose", min_value=0)
         self.groups_by_epoch: dict[int, list[str]] = {}
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -87,3 +87,9 @@ def test_adapt_batch_norm_bad_input():
     with pytest.raises(ValueError, match="no trainable BatchNormalization"):
         adapt_batch_norm(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]), xt)
     assert adapt_batch_norm(model, xt, batch_size=np.int64(32), max_batches=np.int64(1)) == 2
+    bad = xt.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="`target_x` contains NaN or infinite values in 1 of"):
+        adapt_batch_norm(model, bad)
+    with pytest.raises(ValueError, match="`target_x` must hold at least one image"):
+        adapt_batch_norm(model, xt[:0])

@@ -94,8 +94,15 @@ def test_recalibrate_batch_norm_max_batches_and_progress(capsys):
         ({"x": [], "batch_size": 8}, "no batch"),
         ({"x": DATA, "batch_size": 0}, "batch_size"),
         ({"x": DATA, "max_batches": 0}, "max_batches"),
+        ({"x": np.full_like(DATA, np.nan)}, "`x` contains NaN or infinite values"),
+        ({"x": DATA.astype("complex64")}, "`x` must hold real numbers"),
     ],
 )
 def test_recalibrate_batch_norm_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         recalibrate_batch_norm(dense_bn_model(), verbose=0, **kwargs)
+
+
+def test_recalibrate_batch_norm_refuses_a_non_model():
+    with pytest.raises(TypeError, match="`model` must be a built Keras model or layer; received str"):
+        recalibrate_batch_norm("model", DATA, verbose=0)

@@ -78,3 +78,13 @@ def test_recompile_keeps_slots_of_training_variables_and_zeroes_new_ones():
         np.testing.assert_array_equal(new[p], slots[p])
     assert all(not new[p].any() for p in fresh)
     assert int(model.optimizer.iterations) == 1
+
+
+def test_scheduler_arguments_are_checked():
+    with pytest.raises(ValueError, match="`start_epoch` must be an integer >= 0"):
+        Schedule(GradualUnfreezing(), start_epoch=-1)
+    with pytest.raises(TypeError, match="`start_epoch` must be an integer"):
+        Schedule(GradualUnfreezing(), start_epoch="abc")
+    with pytest.raises(TypeError, match="`verbose` must be an integer"):
+        Schedule(GradualUnfreezing(), verbose="loud")
+    assert Schedule(GradualUnfreezing(), start_epoch=np.int64(2), verbose=True).start_epoch == 2
