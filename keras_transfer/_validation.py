@@ -183,8 +183,36 @@ def shape_of(x) -> tuple:
     return tuple(shape)
 
 
+def concrete(x) -> np.ndarray | None:
+    """``x`` as a numpy array when its values are known now (a numpy array, a list, an eager
+    tensor), else None (a symbolic tensor inside a traced function, a tracer)."""
+    if isinstance(x, np.ndarray):
+        return x
+    try:
+        arr = np.asarray(x)
+    except Exception:  # symbolic tensors refuse to become arrays: nothing to check yet
+        return None
+    return None if arr.dtype == object else arr
+
+
+def check_finite(x, name: str, what: str = "values") -> None:
+    """Raise ValueError naming ``name`` if a concrete float array holds NaN or infinity; symbolic
+    tensors (inside a compiled train step) pass unchecked."""
+    arr = concrete(x)
+    if arr is None or not np.issubdtype(arr.dtype, np.floating) or arr.size == 0:
+        return
+    finite = np.isfinite(arr)
+    if not finite.all():
+        rows = len(arr) if arr.ndim else 1
+        bad = int((~finite).reshape(rows, -1).any(axis=1).sum())
+        raise ValueError(
+            f"`{name}` contains NaN or infinite {what} in {bad} of {rows} rows. Clean or drop them first."
+        )
+
+
 def check_feature_pair(source, target, source_name: str = "source", target_name: str = "target") -> None:
-    """Raise ValueError unless both are non-empty ``(n, d)`` batches with the same ``d``."""
+    """Raise ValueError unless both are non-empty ``(n, d)`` batches with the same ``d`` (and,
+    when their values are concrete, finite)."""
     s_shape, t_shape = shape_of(source), shape_of(target)
     for name, shape in ((source_name, s_shape), (target_name, t_shape)):
         if len(shape) != 2:
@@ -199,6 +227,8 @@ def check_feature_pair(source, target, source_name: str = "source", target_name:
             f"`{source_name}` and `{target_name}` must have the same feature size; received "
             f"{source_name} shape={s_shape} and {target_name} shape={t_shape}."
         )
+    check_finite(source, source_name)
+    check_finite(target, target_name)
 
 
 def check_images(x, argument: str = "x", allow_nan: bool = False) -> np.ndarray:

@@ -81,3 +81,26 @@ def test_pixel_range_warnings():
         warnings.simplefilter("error")
         check_pixel_range(rng.random((2, 8, 8, 3)) * 255)  # raw pixels: quiet
         check_pixel_range(rng.integers(0, 2, (2, 8, 8, 3)).astype("uint8"))  # integers are never 0-1 scaled
+
+
+def test_check_finite_checks_concrete_values_only():
+    import tensorflow as tf
+
+    from keras_transfer._validation import check_finite, concrete
+
+    bad = np.array([[1.0, np.nan], [0.0, 1.0], [np.inf, 0.0]])
+    with pytest.raises(ValueError, match="`f` contains NaN or infinite values in 2 of 3 rows"):
+        check_finite(bad, "f")
+    with pytest.raises(ValueError, match="`f` contains NaN"):
+        check_finite(tf.constant(bad), "f")  # an eager tensor is concrete
+    check_finite(np.array([[1, 2]]), "f")  # integers are always finite
+    seen = []
+
+    @tf.function
+    def traced(x):
+        seen.append(concrete(x))
+        check_finite(x, "f")  # symbolic: nothing to check yet
+        return x
+
+    traced(tf.constant(bad))
+    assert seen == [None]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
-from keras_transfer._validation import shape_of
+from keras_transfer._validation import check_finite, concrete, shape_of
 
 
-def check_predictions(predictions, name: str = "predictions") -> None:
-    """Raise ValueError unless ``predictions`` is a non-empty ``(n, num_classes)`` batch."""
+def check_predictions(predictions, name: str = "predictions", probabilities: bool = True) -> None:
+    """Raise ValueError unless ``predictions`` is a non-empty ``(n, num_classes)`` batch; concrete
+    values (numpy arrays, eager tensors) must also be finite, and >= 0 when ``probabilities``."""
     shape = shape_of(predictions)
     if len(shape) != 2:
         raise ValueError(
@@ -17,6 +19,13 @@ def check_predictions(predictions, name: str = "predictions") -> None:
         )
     if shape[0] == 0:
         raise ValueError(f"`{name}` is empty: received shape={shape}. Pass at least one row.")
+    check_finite(predictions, name)
+    values = concrete(predictions) if probabilities else None
+    if values is not None and values.size and np.issubdtype(values.dtype, np.number) and values.min() < 0:
+        raise ValueError(
+            f"`{name}` must hold class probabilities >= 0; received a minimum of {float(values.min()):.4g}. "
+            "Pass softmax outputs (or logits with from_logits=True where supported)."
+        )
 
 
 class UnsupervisedLoss(keras.losses.Loss):

@@ -125,6 +125,17 @@ def entropy_conditioning_weights(probabilities, domain_labels):
         >>> np.round(np.asarray(entropy_conditioning_weights(p, np.array([0, 0, 1]))), 3)
         array([0.857, 0.643, 1.5  ], dtype=float32)
     """
+    p_shape, d_shape = shape_of(probabilities), shape_of(domain_labels)
+    rows = 1
+    for size in d_shape:
+        rows = None if size is None or rows is None else rows * size
+    if len(d_shape) > 2 or (len(d_shape) == 2 and d_shape[1] not in (1, None)):
+        raise ValueError(f"`domain_labels` must have shape (n,) or (n, 1); received shape={d_shape}.")
+    if p_shape and p_shape[0] is not None and rows is not None and rows != p_shape[0]:
+        raise ValueError(
+            "`domain_labels` must hold one 0/1 domain label per row of `probabilities`; received "
+            f"domain_labels shape={d_shape} and probabilities shape={p_shape}."
+        )
     weight = ops.stop_gradient(1.0 + ops.exp(-entropy(probabilities)))
     target = ops.cast(ops.reshape(domain_labels, (-1,)), "float32")
     source = 1.0 - target

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_transfer._validation import check_feature_pair
+from keras_transfer._validation import check_choice, check_feature_pair, check_float, check_random_state
 
 EMBED_METHODS = ("pca", "tsne")
 
@@ -44,8 +44,10 @@ def proxy_a_distance(
     from sklearn.svm import LinearSVC
 
     check_feature_pair(source_features, target_features, "source_features", "target_features")
-    if not 0 < test_size < 1:
-        raise ValueError(f"`test_size` must be in (0, 1); received test_size={test_size!r}.")
+    test_size = check_float(
+        test_size, "test_size", min_value=0, max_value=1, min_inclusive=False, max_inclusive=False
+    )
+    random_state = check_random_state(random_state)
     xs = np.asarray(source_features, "float64")
     xt = np.asarray(target_features, "float64")
     x = np.concatenate([xs, xt])
@@ -87,8 +89,8 @@ def embed_domains(source_features, target_features, method: str = "pca", random_
         ((30, 2), (20, 2))
     """
     check_feature_pair(source_features, target_features, "source_features", "target_features")
-    if method not in EMBED_METHODS:
-        raise ValueError(f"`method` must be one of {EMBED_METHODS}; received method={method!r}.")
+    check_choice(method, EMBED_METHODS, "method")
+    random_state = check_random_state(random_state)
     xs = np.asarray(source_features, "float64")
     xt = np.asarray(target_features, "float64")
     x = np.concatenate([xs, xt])

@@ -43,7 +43,7 @@ def mcc_loss(predictions, temperature: float = 2.5, from_logits: bool = False):
     """
     temperature = check_float(temperature, "temperature", min_value=0.0, min_inclusive=False)
     from_logits = check_bool(from_logits, "from_logits")
-    check_predictions(predictions)
+    check_predictions(predictions, probabilities=not from_logits)
     x = ops.cast(predictions, "float32")
     logits = x if from_logits else ops.log(ops.clip(x, 1e-7, 1.0))
     p = ops.softmax(logits / temperature, axis=-1)

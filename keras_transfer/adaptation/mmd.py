@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
-from keras_transfer._validation import check_feature_pair
+from keras_transfer._validation import check_feature_pair, check_float, check_int
 from keras_transfer.api_export import export
 
 
@@ -17,14 +18,21 @@ def _squared_distances(a, b):
 
 def _check_kernels(bandwidths, num_kernels, kernel_mul):
     if bandwidths is not None:
-        bandwidths = [float(b) for b in bandwidths]
-        if not bandwidths or min(bandwidths) <= 0:
-            raise ValueError(f"`bandwidths` must be a non-empty list of floats > 0; received {bandwidths!r}.")
-    if isinstance(num_kernels, bool) or not isinstance(num_kernels, int) or num_kernels < 1:
-        raise ValueError(f"`num_kernels` must be a positive int; received num_kernels={num_kernels!r}.")
-    if not kernel_mul > 0:
-        raise ValueError(f"`kernel_mul` must be > 0; received kernel_mul={kernel_mul!r}.")
-    return bandwidths
+        ok = isinstance(bandwidths, (list, tuple, np.ndarray)) and len(bandwidths) > 0
+        if ok:
+            try:
+                bandwidths = [
+                    check_float(b, "bandwidths", min_value=0, min_inclusive=False) for b in bandwidths
+                ]
+            except ValueError:
+                ok = False
+        if not ok:
+            raise ValueError(
+                f"`bandwidths` must be a non-empty list of finite floats > 0; received {bandwidths!r}."
+            )
+    num_kernels = check_int(num_kernels, "num_kernels", min_value=1)
+    kernel_mul = check_float(kernel_mul, "kernel_mul", min_value=0, min_inclusive=False)
+    return bandwidths, num_kernels, kernel_mul
 
 
 def mmd(source, target, bandwidths=None, num_kernels: int = 5, kernel_mul: float = 2.0):
@@ -55,7 +63,7 @@ def mmd(source, target, bandwidths=None, num_kernels: int = 5, kernel_mul: float
         (True, True)
     """
     check_feature_pair(source, target)
-    bandwidths = _check_kernels(bandwidths, num_kernels, kernel_mul)
+    bandwidths, num_kernels, kernel_mul = _check_kernels(bandwidths, num_kernels, kernel_mul)
     source = ops.cast(source, "float32")
     target = ops.cast(target, "float32")
     pooled = ops.concatenate([source, target], axis=0)
@@ -106,7 +114,7 @@ class MMDLoss(keras.losses.Loss):
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
-        bandwidths = _check_kernels(bandwidths, num_kernels, kernel_mul)
+        bandwidths, num_kernels, kernel_mul = _check_kernels(bandwidths, num_kernels, kernel_mul)
         self.bandwidths = bandwidths
         self.num_kernels = num_kernels
         self.kernel_mul = float(kernel_mul)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_transfer._validation import check_feature_pair
+from keras_transfer._validation import ArgumentTypeError, check_feature_pair, check_finite, check_random_state
 
 HIGHER_IS_BETTER = {
     "entropy": False,
@@ -143,7 +143,12 @@ def deep_embedded_validation(source_features, source_losses, target_features, ra
         True
     """
     check_feature_pair(source_features, target_features, "source_features", "target_features")
-    losses = np.asarray(source_losses, "float64").reshape(-1)
+    losses = np.asarray(source_losses)
+    if losses.dtype.kind not in "biuf":
+        raise ArgumentTypeError(f"`source_losses` must hold real numbers; received dtype={losses.dtype}.")
+    losses = losses.astype("float64").reshape(-1)
+    check_finite(losses, "source_losses")
+    random_state = check_random_state(random_state)
     if len(losses) != len(source_features):
         raise ValueError(
             "`source_losses` must hold one loss per row of `source_features`; received "

@@ -66,5 +66,9 @@ def test_conditional_maps_refuse_bad_shapes():
         multilinear_map(f, g[:4])
     with pytest.raises(ValueError, match="must be 2-D batches"):
         multilinear_map(f[0], g)
+    with pytest.raises(ValueError, match="`domain_labels` must hold one 0/1 domain label per row"):
+        entropy_conditioning_weights(g, np.zeros(len(g) - 1))
+    with pytest.raises(ValueError, match=r"`domain_labels` must have shape \(n,\) or \(n, 1\)"):
+        entropy_conditioning_weights(g, np.zeros((len(g), 2)))
     with pytest.raises(ValueError, match=r"`random_features` must have shape \(d, dim\)"):
         randomized_multilinear_map(f, g, np.ones((4, 8)), np.ones((3, 8)))

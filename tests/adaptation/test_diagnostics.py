@@ -41,3 +41,9 @@ def test_diagnostics_bad_inputs():
         proxy_a_distance(np.ones((10, 2)), np.ones((10, 3)))
     with pytest.raises(ValueError, match="`target_features` is empty"):
         embed_domains(np.ones((3, 2)), np.ones((0, 2)))
+    with pytest.raises(ValueError, match="`source_features` contains NaN"):
+        proxy_a_distance(np.full((10, 2), np.nan), np.ones((10, 2)))
+    with pytest.raises(TypeError, match="`random_state` must be a non-negative integer"):
+        proxy_a_distance(np.ones((10, 2)), np.zeros((10, 2)), random_state="abc")
+    with pytest.raises(ValueError, match="`test_size` must be a finite number > 0"):
+        proxy_a_distance(np.ones((10, 2)), np.zeros((10, 2)), test_size=1.5)

@@ -80,6 +80,18 @@ def test_discrepancy_bad_inputs_raise_clear_errors():
         coral(xs[0], xs[0])
     with pytest.raises(ValueError, match="`bandwidths` must be"):
         MMDLoss(bandwidths=[0.0])
+    nan = xs.copy()
+    nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="`source` contains NaN or infinite values in 1 of"):
+        coral(nan, xs)
+    with pytest.raises(ValueError, match="`target` contains NaN or infinite values"):
+        mmd(xs, nan)
+    with pytest.raises(ValueError, match="`num_kernels` must be an integer >= 1"):
+        mmd(xs, xs, num_kernels=0)
+    with pytest.raises(ValueError, match="`kernel_mul` must be a finite number > 0"):
+        MMDLoss(kernel_mul=float("inf"))
+    assert MMDLoss(num_kernels=np.int64(3)).get_config()["num_kernels"] == 3  # numpy scalars
+    assert type(MMDLoss(num_kernels=np.int64(3)).num_kernels) is int
 
 
 @pytest.mark.backend_neutral

@@ -91,3 +91,13 @@ def test_model_selection_bad_inputs():
         soft_neighborhood_density(np.eye(2), temperature=0)
     with pytest.raises(ValueError, match="same feature size"):
         deep_embedded_validation(np.ones((4, 2)), np.ones(4), np.ones((4, 3)))
+    rng = np.random.default_rng(0)
+    xs, xt = rng.normal(size=(8, 2)), rng.normal(size=(8, 2))
+    with pytest.raises(ValueError, match="`source_losses` contains NaN or infinite values"):
+        deep_embedded_validation(xs, np.full(8, np.nan), xt)
+    with pytest.raises(TypeError, match="`source_losses` must hold real numbers"):
+        deep_embedded_validation(xs, np.array(["a"] * 8), xt)
+    with pytest.raises(ValueError, match="`source_features` contains NaN"):
+        deep_embedded_validation(np.full((8, 2), np.nan), np.ones(8), xt)
+    with pytest.raises(ValueError, match="`target_features` contains NaN"):
+        reverse_validation(np.full((8, 2), np.nan), np.arange(8) % 2, xs, np.arange(8) % 2)

@@ -110,3 +110,13 @@ def test_target_losses_bad_input():
     with pytest.raises(ValueError, match="`epsilon` must be a finite number >= 0"):
         EntropyLoss(epsilon=-1.0)
     assert MinimumClassConfusionLoss(temperature=np.float32(2.0)).temperature == 2.0  # numpy scalars
+    p = np.full((4, 3), 1 / 3, "float32")
+    nan = p.copy()
+    nan[1, 0] = np.nan
+    with pytest.raises(ValueError, match="`predictions` contains NaN or infinite values in 1 of 4"):
+        mcc_loss(nan)
+    with pytest.raises(ValueError, match="`probabilities` contains NaN"):
+        entropy(nan)
+    with pytest.raises(ValueError, match="`probabilities` must hold class probabilities >= 0"):
+        entropy(-p)
+    assert np.isfinite(float(mcc_loss(-_logits(), from_logits=True)))  # logits may be negative
