@@ -2,7 +2,7 @@
 on 127.0.0.1 with ``TF_CONFIG`` (the commands the README's "Scaling out" section shows).
 
 Checked: the workers end with identical weights that match one process with the same global
-batch (to 1e-5); the learning-rate and reversal schedules advance once per global step; and
+batch (to 1e-5); `MirroredStrategy` on two devices of one host matches one device; the learning-rate and reversal schedules advance once per global step; and
 `keras.callbacks.BackupAndRestore` resumes the cluster after one worker is killed mid-training.
 Every process runs under a timeout and is killed in ``finally``.
 """
@@ -151,6 +151,37 @@ def test_workers_end_identical_and_match_one_process(runs, task):
     assert len(reference) == len(w0)
     worst = max(float(np.max(np.abs(a.astype("float64") - b))) for a, b in zip(w0, reference))
     assert worst < TOLERANCE, f"{task}: 2 workers vs 1 process differ by {worst:.2e}"
+
+
+@pytest.mark.parametrize("task", ["dann", "fine_tune"])
+def test_mirrored_strategy_on_one_host_matches_one_device(runs, task):
+    """Several GPUs on one host: `MirroredStrategy` over two devices (the reference process's two
+    logical CPUs) ends where one device does with the same global batch."""
+    out, _ = runs
+    assert _log(out, task, "mirrored")["num_replicas"] == 2
+    mirrored, single = _weights(out, task, "mirrored"), _weights(out, task, "single")
+    worst = max(float(np.max(np.abs(a.astype("float64") - b))) for a, b in zip(mirrored, single))
+    assert worst < TOLERANCE, f"{task}: MirroredStrategy on 2 devices vs 1 device differ by {worst:.2e}"
+
+
+def test_two_domain_fit_called_outside_the_strategy_scope():
+    """Keras' pattern: build and compile under ``strategy.scope()``, call ``fit`` after it. The
+    variables `fit` creates (the model is built before Keras' fit starts) must still belong to the
+    strategy. One CPU replica is enough to tell."""
+    import keras
+    import tensorflow as tf
+
+    from keras_transfer.models import DANN
+
+    rng = np.random.default_rng(0)
+    xs, xt = rng.normal(size=(32, 4)).astype("float32"), rng.normal(size=(32, 4)).astype("float32")
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        model = DANN(keras.Sequential([keras.layers.Dense(8, activation="relu")]), label_head=2)
+        model.compile(optimizer=keras.optimizers.SGD(0.01))
+    history = model.fit((xs, xt), np.arange(32) % 2, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert all(isinstance(v.value, tf.distribute.DistributedValues) for v in model.trainable_variables)
 
 
 def test_schedules_advance_per_global_step(runs):
