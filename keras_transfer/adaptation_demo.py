@@ -33,9 +33,11 @@ target oracle (uses target labels: upper bound)        0.770 +- 0.021   +0.509 +
 
 DANN + AdaBN beat source only and AdaBN on every seed. A whole run (TensorFlow start-up, data,
 four trainings, files) used 52-54 s of CPU time on 2 cores; its wall time was 126-182 s
-because the machine was shared (load average 11-12 on its 2 cores), so about a minute is to be
-expected on 2 idle cores. With 20 epochs (the benchmark's), DANN reached 0.657 and 0.634 on
-seeds 0 and 1 for 74-77 s of CPU time and 175-229 s of wall time at the same load.
+because the machine was shared (load average 11-12 on its 2 cores); on 2 idle cores we expect
+about a minute (an estimate from the CPU time, not a measurement). With 20 epochs (the benchmark's) the same seeds gave source only
+0.341 +- 0.056, AdaBN 0.542 +- 0.013, DANN + AdaBN 0.652 +- 0.013, oracle 0.845 +- 0.009, for
+70-77 s of CPU time and 175-229 s of wall time at the same load: a little more accuracy for 40 %
+more time, which would not stay under 3 minutes on a busy machine.
 
 Every file is written atomically (`keras_transfer.io_utils.atomic_write`), and existing results
 are never replaced unless ``overwrite=True``.

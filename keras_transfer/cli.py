@@ -34,7 +34,7 @@ ADAPTATION_HELP = (
     "adaptation_results.csv, adaptation_results.png and dann.keras to --output. Measured over seeds 0, 1, 2 "
     "(target test accuracy, mean +- std): source only 0.261 +- 0.040, AdaBN 0.541 +- 0.011, DANN + AdaBN "
     "0.619 +- 0.018, oracle 0.770 +- 0.021; 52-54 s of CPU time on 2 cores (126-182 s of wall time on a "
-    "machine shared with other work, load average 11-12; about a minute on 2 idle cores). Uses "
+    "machine shared with other work, load average 11-12; about a minute expected on 2 idle cores). Uses "
     "--output, --epochs, --seed, --quick, --overwrite, --verbose; the other options are refused"
 )
 
