@@ -4,7 +4,8 @@
 backbone, feature cache off); "predict" is `backbone.predict`; "compiled loop" is a hand-written
 `tf.function` (TensorFlow) or `jax.jit` over `stateless_call` (JAX) batch loop. Each figure is
 printed as images/s and as a ratio against `model.predict`, measured in the same run after a
-warm-up pass.
+warm-up pass: the median of ``--repeats`` repeats that alternate the three (each repeat's ratio is
+taken at the same moment, under the same background load), with the range [min-max].
 
 Usage:
     python benchmarks/feature_extraction_benchmark.py [--backend tensorflow|jax] [--backbone efficientnet_lite0]
@@ -63,11 +64,15 @@ def main(argv=None):
         "compiled loop": lambda: loop(x),
         "ours (FeatureExtractor)": lambda: extractor.transform(x),
     }
-    rates = {}
-    for label, fn in candidates.items():
+    for fn in candidates.values():
         fn()  # warm-up: tracing / compilation
-        best = min(_timed(fn) for _ in range(args.repeats))
-        rates[label] = args.images / best
+    runs = {label: [] for label in candidates}
+    for _ in range(args.repeats):  # alternate, so every candidate sees the same background load
+        for label, fn in candidates.items():
+            runs[label].append(args.images / _timed(fn))
+    rates = {label: float(np.median(r)) for label, r in runs.items()}
+    # the ratio against model.predict per repeat (same moment, same load): its median and range
+    ratios = {label: [a / b for a, b in zip(r, runs["model.predict"])] for label, r in runs.items()}
     devices = ",".join(str(d) for d in _devices(args.backend))
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, backend={args.backend} "
@@ -76,9 +81,13 @@ def main(argv=None):
     print(
         f"backbone={args.backbone} input={args.size}x{args.size} batch={args.batch_size} images={args.images}"
     )
-    base = rates["model.predict"]
+    print(f"median of {args.repeats} alternating repeats [min-max]; load {os.getloadavg()[0]:.1f}")
     for label, rate in rates.items():
-        print(f"{label:<26} {rate:9.1f} images/s   ratio vs model.predict {rate / base:5.2f}x")
+        r = ratios[label]
+        print(
+            f"{label:<26} {rate:9.1f} images/s [{min(runs[label]):.0f}-{max(runs[label]):.0f}]   "
+            f"ratio vs model.predict {np.median(r):5.2f}x [{min(r):.2f}-{max(r):.2f}]"
+        )
     return rates
 
 
