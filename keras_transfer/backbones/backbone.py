@@ -117,6 +117,14 @@ class Backbone(keras.Model):
             check_pixel_range(inputs, "inputs")
         return super().__call__(inputs, *args, **kwargs)
 
+    def predict(self, x, *args, **kwargs):
+        # The same checks as a call, for a numpy batch handed to predict (Keras would run NaN
+        # through, and an empty batch fails inside Keras' predict loop).
+        if isinstance(x, np.ndarray):
+            check_images(x, "x")
+            check_pixel_range(x, "x")
+        return super().predict(x, *args, **kwargs)
+
     def call(self, inputs, training=False):
         x = inputs
         channels = x.shape[-1]

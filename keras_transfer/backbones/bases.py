@@ -6,7 +6,10 @@ the weights come from the saved file), and `get_backbone` builds them through it
 
 from __future__ import annotations
 
+import numbers
 import os
+
+import numpy as np
 
 from keras_transfer._validation import suggest
 from keras_transfer.backbones.blocks import block_groups_from_pattern
@@ -14,7 +17,7 @@ from keras_transfer.backbones.registry import BACKBONES, list_backbones
 from keras_transfer.backbones.weights import check_weights_file, explain_download_failure
 
 
-def lookup(name: str) -> dict:
+def lookup(name: str, argument: str = "backbone") -> dict:
     """The registry entry of ``name``, or a ValueError that suggests the closest name.
 
     Example:
@@ -31,7 +34,8 @@ def lookup(name: str) -> dict:
         )
     names = list_backbones()
     raise ValueError(
-        f"`backbone` must be one of list_backbones(); received backbone={name!r}." + suggest(str(name), names)
+        f"`{argument}` must be one of list_backbones(); received {argument}={name!r}."
+        + suggest(str(name), names)
     )
 
 
@@ -39,11 +43,15 @@ def check_input_shape(name: str, entry: dict, input_shape) -> tuple[int, int, in
     """``input_shape`` as ``(height, width, 3)`` (1-channel shapes become RGB), checked against ``entry``."""
     if input_shape is None:
         return (*entry["input_size"], 3)
-    shape = tuple(input_shape)
-    if len(shape) != 3 or any(not isinstance(s, int) for s in shape):
+    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else ()
+    integral = all(isinstance(s, numbers.Integral) and not isinstance(s, (bool, np.bool_)) for s in shape)
+    if len(shape) != 3 or not integral:
         raise ValueError(
             f"`input_shape` must be (height, width, channels) of ints; received input_shape={input_shape!r}."
         )
+    shape = tuple(int(s) for s in shape)
+    if min(shape) < 1:
+        raise ValueError(f"`input_shape` must hold positive sizes; received input_shape={shape}.")
     if shape[-1] not in (1, 3):
         raise ValueError(
             f"`input_shape` must end in 1 or 3 channels (1-channel images are turned into RGB); "
@@ -74,7 +82,7 @@ def build_base(name: str, input_shape=None, weights=None):
         >>> list(groups)[:3], model.output_shape
         (['stem', 'block1', 'block2'], (None, 1, 1, 512))
     """
-    entry = lookup(name)
+    entry = lookup(name, "name")
     shape = check_input_shape(name, entry, input_shape)
     path = None
     if weights not in (None, "imagenet"):

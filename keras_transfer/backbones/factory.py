@@ -52,7 +52,7 @@ def get_backbone(
     """
     if pooling not in POOLING:
         raise ValueError(f"`pooling` must be one of {POOLING}; received pooling={pooling!r}.")
-    entry = hub_entry(name) if isinstance(name, str) and name.startswith("hub:") else lookup(name)
+    entry = hub_entry(name) if isinstance(name, str) and name.startswith("hub:") else lookup(name, "name")
     trainable = check_bool(trainable, "trainable")
     if weights is not None and not isinstance(weights, (str, os.PathLike)):
         raise ArgumentTypeError(

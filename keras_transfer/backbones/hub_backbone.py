@@ -15,10 +15,13 @@ for TF-Hub MobileNet V2) groups the module's variables into `variable_groups`, a
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import re
 
 import keras
+import numpy as np
 
 from keras_transfer._validation import ArgumentTypeError, check_image_size
 from keras_transfer.api_export import export
@@ -142,10 +145,17 @@ class HubBackbone(Backbone):
             raise ValueError(
                 "`input_size` must be (height, width) of positive ints or one int; received None."
             )
-        if input_range is not None and (len(input_range) != 2 or input_range[0] >= input_range[1]):
-            raise ValueError(
-                f"`input_range` must be (low, high) with low < high, or None; received {input_range!r}."
+        if input_range is not None:
+            ok = isinstance(input_range, (tuple, list)) and len(input_range) == 2
+            ok = ok and all(
+                isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) and math.isfinite(v)
+                for v in input_range
             )
+            if not ok or input_range[0] >= input_range[1]:
+                raise ValueError(
+                    "`input_range` must be (low, high) of finite numbers with low < high, or None; "
+                    f"received {input_range!r}."
+                )
         if variable_pattern is not None:
             if not isinstance(variable_pattern, str):
                 raise ArgumentTypeError(

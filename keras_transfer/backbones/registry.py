@@ -24,6 +24,8 @@ import fnmatch
 
 import keras
 
+from keras_transfer._validation import ArgumentTypeError
+
 _APPS = keras.applications
 
 
@@ -184,4 +186,9 @@ def list_backbones(pattern: str = "*") -> list[str]:
         >>> list_backbones("vgg*")
         ['vgg16', 'vgg19']
     """
+    if not isinstance(pattern, str):
+        raise ArgumentTypeError(
+            f"`pattern` must be a shell-style pattern (str) such as 'resnet*'; received "
+            f"pattern={pattern!r} of type {type(pattern).__name__}."
+        )
     return sorted(n for n in BACKBONES if fnmatch.fnmatchcase(n, pattern))

@@ -146,6 +146,10 @@ def test_hub_backbone_pools_feature_map_modules(tmp_path):
         HubBackbone(path, pooling="mean")
     with pytest.raises(ValueError, match="input_range"):
         HubBackbone(path, input_range=(1, 0))
+    for bad in [("a", "z"), (0.0, float("inf")), 5, (0.0, 1.0, 2.0)]:
+        with pytest.raises(ValueError, match="`input_range` must be \\(low, high\\) of finite numbers"):
+            HubBackbone("/nonexistent-handle", input_range=bad)  # checked before the handle
+    assert HubBackbone(path, input_size=np.int64(16)).input_size == (16, 16)  # one int: square
 
 
 def test_list_backbones_shows_curated_hub_handles():

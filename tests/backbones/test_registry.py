@@ -173,8 +173,14 @@ def test_custom_model_backbone_with_explicit_block_groups_round_trips(tmp_path):
 
 
 def test_unknown_backbone_name_suggests_close_match():
-    with pytest.raises(ValueError, match=r"received backbone='resnet5'\. Did you mean 'resnet50'\?"):
+    with pytest.raises(
+        ValueError, match=r"`name` must be one of.*received name='resnet5'\. Did you mean 'resnet50'\?"
+    ):
         get_backbone("resnet5", weights=None)
+    with pytest.raises(ValueError, match="`name` must be one of list_backbones"):
+        get_backbone(123, weights=None)
+    with pytest.raises(TypeError, match="`pattern` must be a shell-style pattern"):
+        list_backbones(123)
 
 
 def test_bad_input_shape_and_pooling_are_named():
@@ -184,6 +190,10 @@ def test_bad_input_shape_and_pooling_are_named():
         get_backbone("inception_v3", input_shape=(32, 32, 3), weights=None)
     with pytest.raises(ValueError, match="`pooling` must be one of"):
         get_backbone("mobilenet", input_shape=(32, 32, 3), weights=None, pooling="mean")
+    with pytest.raises(ValueError, match="`input_shape` must hold positive sizes"):
+        get_backbone("resnet50", input_shape=(-32, 32, 3), weights=None)
+    bb = get_backbone("mobilenet_v3_small", input_shape=(np.int64(32), np.int64(32), 3), weights=None)
+    assert bb.input_size == (32, 32) and all(type(s) is int for s in bb.input_size)
 
 
 def test_wrong_channel_count_at_call_time_is_a_clear_error():
@@ -210,6 +220,10 @@ def test_backbone_call_refuses_bad_numpy_batches_and_warns_on_pixel_range():
         bb(np.random.default_rng(0).random((2, 32, 32, 3)).astype("float32"))
     with pytest.warns(UserWarning, match="`inputs`.*far outside the expected 0-255"):
         bb(np.full((2, 32, 32, 3), 1e5, "float32"))
+    with pytest.raises(ValueError, match="`x` contains NaN or infinite pixels"):
+        bb.predict(np.full((2, 32, 32, 3), np.nan, "float32"), verbose=0)
+    with pytest.raises(ValueError, match="`x` is empty"):
+        bb.predict(np.zeros((0, 32, 32, 3), "float32"), verbose=0)
 
 
 def test_get_backbone_refuses_bad_weights_and_trainable():
