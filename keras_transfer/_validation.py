@@ -175,6 +175,19 @@ def check_image_size(image_size, name: str = "image_size") -> tuple[int, int] | 
     return int(image_size[0]), int(image_size[1])
 
 
+def check_input_shape(value, name: str = "input_shape") -> tuple[int, int, int] | None:
+    """Return ``value`` as a ``(height, width, channels)`` tuple of positive Python ints (numpy
+    integers accepted), or None."""
+    if value is None:
+        return None
+    shape = tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(shape) != 3 or not all(_is_int(s) and s > 0 for s in shape):
+        raise ValueError(
+            f"`{name}` must be (height, width, channels) of positive ints or None; received {name}={value!r}."
+        )
+    return tuple(int(s) for s in shape)
+
+
 def shape_of(x) -> tuple:
     """The shape of an array, tensor or nested list, as a tuple."""
     shape = getattr(x, "shape", None)

@@ -20,7 +20,15 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from keras_transfer._validation import check_bool, check_float, check_int, check_random_state
+from keras_transfer._validation import (
+    ArgumentTypeError,
+    check_bool,
+    check_float,
+    check_input_shape,
+    check_int,
+    check_pixel_range,
+    check_random_state,
+)
 from keras_transfer.image_io import is_path_input, to_images
 from keras_transfer.sklearn._streamed import image_batches, is_streaming_input, streamed
 
@@ -54,7 +62,9 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
             for name in ("n_features_in_", "feature_names_in_"):
                 if hasattr(self, name):
                     delattr(self, name)
-        return to_images(X, resize=bool(self.resize), size=size or (32, 32), argument=argument)
+        images = to_images(X, resize=bool(self.resize), size=size or (32, 32), argument=argument)
+        check_pixel_range(images, argument)
+        return images
 
     def _model_inputs(self, images: np.ndarray) -> np.ndarray:
         """Hook: the array the Keras model sees for ``images`` (float32)."""
@@ -62,8 +72,10 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_y(self, y, argument: str = "y") -> np.ndarray:
         """1-D class labels, checked before any image work (so label errors come first)."""
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        if y is None:  # sklearn's wording (its estimator checks look for it), naming `y`
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None (`{argument}`)."
+            )
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] > 1:
             one_hot = y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()
@@ -79,7 +91,10 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
         y = column_or_1d(y, warn=True)  # (n, 1) is ravelled with a DataConversionWarning
         if len(y) == 0:
             raise ValueError(f"`{argument}` is empty: pass at least one labelled image per class.")
-        check_classification_targets(y)  # continuous targets (e.g. 0.5) are refused
+        try:
+            check_classification_targets(y)  # continuous targets (e.g. 0.5) are refused
+        except ValueError as exc:  # keep sklearn's "Unknown label type: ..." and name the argument
+            raise ValueError(f"`{argument}` must hold class labels: {exc}") from None
         return y
 
     def _encode(self, y) -> np.ndarray:
@@ -106,7 +121,12 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
         n = len(codes)
         weights = None
         if sample_weight is not None:
-            weights = np.asarray(sample_weight, dtype=np.float64)
+            weights = np.asarray(sample_weight)
+            if weights.dtype.kind not in "biuf":
+                raise ArgumentTypeError(
+                    f"`sample_weight` must hold real numbers, one weight per image; received dtype={weights.dtype}."
+                )
+            weights = weights.astype(np.float64)
             if weights.ndim == 0:
                 weights = np.full(n, float(weights))
             if weights.shape != (n,):
@@ -335,5 +355,14 @@ def check_common(est) -> None:
 def build_backbone(est):
     from keras_transfer.backbones import get_backbone
 
-    shape = None if est.input_shape is None else tuple(int(s) for s in est.input_shape)
+    shape = check_input_shape(est.input_shape)
+    check_backbone(est.backbone)
     return get_backbone(est.backbone, input_shape=shape, weights=est.weights, pooling="avg")
+
+
+def check_backbone(name) -> None:
+    """An unknown registry name raises an error naming `backbone` (the estimators' parameter)."""
+    from keras_transfer.backbones.bases import lookup
+
+    if not (isinstance(name, str) and name.startswith("hub:")):
+        lookup(name, "backbone")

@@ -10,8 +10,16 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from keras_transfer._validation import check_bool, check_choice, check_int
+from keras_transfer._validation import (
+    ArgumentTypeError,
+    check_bool,
+    check_choice,
+    check_input_shape,
+    check_int,
+    check_pixel_range,
+)
 from keras_transfer.backbones import DEFAULT_BACKBONE
+from keras_transfer.backbones.bases import lookup
 from keras_transfer.image_io import is_path_input, to_images
 from keras_transfer.sklearn import _cache
 from keras_transfer.sklearn._streamed import image_batches, is_streaming_input, streamed
@@ -156,12 +164,14 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         self._check_params()
         from keras_transfer.backbones import get_backbone
 
-        shape = None if self.input_shape is None else tuple(int(s) for s in self.input_shape)
-        weights = (
-            None
-            if self.weights is None
-            else (self.weights if self.weights == "imagenet" else os.fspath(self.weights))
-        )
+        shape = check_input_shape(self.input_shape)
+        if not (isinstance(self.backbone, str) and self.backbone.startswith("hub:")):
+            lookup(self.backbone, "backbone")  # an unknown name is an error naming `backbone`
+        weights = self.weights
+        if isinstance(weights, os.PathLike):
+            weights = os.fspath(weights)
+        if weights is not None and not isinstance(weights, str):  # get_backbone names `weights`
+            get_backbone(self.backbone, input_shape=shape, weights=weights)
         key = (self.backbone, weights, shape, self.pooling)
         if weights not in (None, "imagenet") and os.path.exists(weights):
             key += (os.path.getmtime(weights),)  # a rewritten weights file is a new backbone
@@ -184,12 +194,18 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             hasattr(X, "iloc") or hasattr(X, "tocsr") or (isinstance(X, np.ndarray) and X.ndim <= 2)
         )
         if is_table:  # rows of flattened images: sklearn's own validation and feature bookkeeping
+            if np.asarray(X).dtype.kind in "USO" and not hasattr(X, "tocsr"):
+                raise ArgumentTypeError(
+                    f"`X` must hold pixels (numbers), image paths or a folder; received an array of dtype={np.asarray(X).dtype}."
+                )
             X = validate_data(self, X, reset=reset, dtype="numeric")
         elif reset:
             for name in ("n_features_in_", "feature_names_in_"):
                 if hasattr(self, name):
                     delattr(self, name)
-        return to_images(X, resize=bool(self.resize), size=tuple(self.backbone_.input_size))
+        images = to_images(X, resize=bool(self.resize), size=tuple(self.backbone_.input_size))
+        check_pixel_range(images, "X")
+        return images
 
     def transform(self, X) -> np.ndarray:
         """Pooled backbone features of ``X``, from the cache when these pixels were seen before.

@@ -231,7 +231,7 @@ def test_bad_inputs_give_errors_naming_the_argument(domains):
         ValueError, match="`random_state` must be a non-negative integer; received random_state=-1"
     ):
         _clf(random_state=-1).fit(Xs, ys, X_target=Xt)
-    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+    with pytest.raises(ValueError, match="`y` must hold class labels: Unknown label type: continuous"):
         _clf().fit(Xs, np.linspace(0, 1, len(Xs)), X_target=Xt)  # regression targets such as 0.5
     with pytest.raises(ValueError, match="`y` must be 1-D class labels.*looks one-hot.*argmax"):
         _clf().fit(Xs, np.eye(2)[(ys == "odd").astype(int)], X_target=Xt)
@@ -245,5 +245,11 @@ def test_bad_inputs_give_errors_naming_the_argument(domains):
         _clf(method="adabn").fit(Xs, ys, X_target=Xt)
     with pytest.raises(ValueError, match="`y` must have one label per image \\(120\\); received 100"):
         _clf().fit(Xs, ys[:100], X_target=Xt)
+    with pytest.raises(ValueError, match="requires y to be passed, but the target y is None \\(`y`\\)"):
+        _clf().fit(Xs, None, X_target=Xt)
+    with pytest.raises(TypeError, match="`sample_weight` must hold real numbers"):
+        _clf().fit(Xs, ys, X_target=Xt, sample_weight=np.array(["a"] * len(Xs)))
+    with pytest.warns(UserWarning, match="`X_target` has pixels in .*far outside"):
+        _clf(method="source_only").fit(Xs, ys, X_target=np.asarray(Xt, "float32") * 1e4)
     clf = _clf(method="source_only").fit(Xs, ys, X_target=Xt)
     assert clf.fit(Xs, np.where(ys == "even", 0.0, 1.0), X_target=Xt).classes_.tolist() == [0.0, 1.0]

@@ -190,6 +190,18 @@ def test_feature_extractor_argument_errors_raised_in_fit(tiny_images):
         FeatureExtractor(**TINY, resize="yes").fit(tiny_images)
     with pytest.raises(ValueError, match="`cache` must be"):
         FeatureExtractor(**TINY, cache=3.5).fit(tiny_images)
+    with pytest.raises(
+        ValueError, match="`input_shape` must be \\(height, width, channels\\) of positive ints"
+    ):
+        FeatureExtractor(**{**TINY, "input_shape": (32.7, 32, 3)}).fit(tiny_images)
+    with pytest.raises(TypeError, match="`weights` must be None, 'imagenet' or the path"):
+        FeatureExtractor(**{**TINY, "weights": 123}).fit(tiny_images)
+    with pytest.raises(ValueError, match="`backbone` must be one of list_backbones"):
+        FeatureExtractor(**{**TINY, "backbone": 123}).fit(tiny_images)
+    with pytest.raises(TypeError, match="`X` must hold pixels"):
+        FeatureExtractor(**TINY).fit(np.array([["a", "b"], ["c", "d"]]))
+    with pytest.warns(UserWarning, match="`X` has pixels in .*far outside the expected 0-255"):
+        FeatureExtractor(**TINY).fit_transform(np.full((2, 32, 32, 3), 1e6, "float32"))
 
 
 def test_feature_extractor_random_weights_need_fit(tiny_images):
