@@ -220,6 +220,8 @@ def test_a_stream_of_only_unreadable_files_stops(tmp_path):
 def test_argument_errors(tmp_path):
     with pytest.raises(ValueError, match="`on_error` must be one of"):
         image_dataset(np.zeros((2, 4, 4, 3)), on_error="ignore")
+    with pytest.raises(ValueError, match="`source` contains NaN or infinite pixels in 1 of 2"):
+        image_dataset(np.stack([np.zeros((4, 4, 3)), np.full((4, 4, 3), np.nan)]))
     with pytest.raises(ValueError, match="`labels` must hold one label per image"):
         image_dataset(np.zeros((2, 4, 4, 3)), labels=[1, 2, 3])
     with pytest.raises(ValueError, match="labels='inferred'"):

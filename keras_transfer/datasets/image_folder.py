@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
-from keras_transfer._validation import check_choice, check_image_size
+from keras_transfer._validation import ArgumentTypeError, check_choice, check_image_size
 from keras_transfer.image_io import IMAGE_EXTENSIONS, is_image_file, read_image, stack_images
 
 COLOR_MODES = ("rgb", "grayscale")
@@ -54,6 +55,11 @@ def load_image_folder(
     """
     image_size = check_image_size(image_size)
     check_choice(color_mode, COLOR_MODES, "color_mode")
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentTypeError(
+            f"`path` must be a folder path (str or os.PathLike); received path={path!r} of type "
+            f"{type(path).__name__}."
+        )
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"`path` must be an existing folder; received path={str(path)!r}.")

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from keras_transfer._validation import ArgumentTypeError
 from keras_transfer.datasets._packaged import package_file
 
 DEFAULT_PHOTOS = ("china.jpg", "flower.jpg")
@@ -92,6 +93,11 @@ def load_photos(photos: Sequence | None = None) -> list[np.ndarray]:
         photos = DEFAULT_PHOTOS
     if isinstance(photos, (str, np.ndarray)) and not (isinstance(photos, np.ndarray) and photos.ndim == 4):
         photos = [photos]
+    if not isinstance(photos, (list, tuple, np.ndarray)):
+        raise ArgumentTypeError(
+            "`photos` must be a photo name, a set name, an image array, or a list of them; received "
+            f"{type(photos).__name__}."
+        )
     if len(photos) == 0:
         raise ValueError("`photos` must hold at least one photo; received an empty sequence.")
     expanded = []  # (position in `photos`, name or array), with set names replaced by their photos

@@ -105,6 +105,11 @@ def source_pass(source, labels, image_size, color_mode, on_error, dtype, argumen
             f"`{argument}` must be a folder, a list of image paths, a tf.data.Dataset or a non-empty "
             f"array of images (N, H, W[, C]); received {type(source).__name__} with shape {x.shape}."
         )
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        bad = int((~np.isfinite(x)).reshape(len(x), -1).any(axis=1).sum())
+        raise ValueError(
+            f"`{argument}` contains NaN or infinite pixels in {bad} of {len(x)} images. Clean or drop them first."
+        )
     labels = None if labels is None else check_labels(labels, len(x), argument)
     return array_pass(x, labels, image_size, dtype), len(x), None, None
 

@@ -43,6 +43,8 @@ def test_folder_resize_and_grayscale(tmp_path):
 def test_folder_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="`path`"):
         load_image_folder(tmp_path / "missing")
+    with pytest.raises(TypeError, match="`path` must be a folder path"):
+        load_image_folder(123)
     with pytest.raises(ValueError, match="no class sub-folders"):
         load_image_folder(tmp_path)
     (tmp_path / "cats").mkdir()

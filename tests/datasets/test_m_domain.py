@@ -137,6 +137,8 @@ def test_make_m_domain_bad_inputs():
         make_m_domain(x, photos=["chian.jpg"])
     with pytest.raises(ValueError, match="`photos` names.*Did you mean 'skimage'"):
         make_m_domain(x, photos="skimag")
+    with pytest.raises(TypeError, match="`photos` must be a photo name, a set name, an image array"):
+        load_photos(123)
     with pytest.raises(TypeError, match="`binarize`"):
         make_m_domain(x, binarize="yes")
     with pytest.raises(ValueError, match="at least one photo"):
