@@ -104,7 +104,7 @@ def run_adaptation_demo(
 
     Example:
         >>> from keras_transfer.adaptation_demo import run_adaptation_demo
-        >>> rows = run_adaptation_demo("kt_adaptation", quick=True, verbose=0)
+        >>> rows = run_adaptation_demo("kt_adaptation", quick=True, overwrite=True, verbose=0)
         >>> [row["method"] for row in rows]  # doctest: +NORMALIZE_WHITESPACE
         ['source only (no adaptation)', 'AdaBN (target BatchNorm statistics)', 'DANN + AdaBN',
          'target oracle (trained on target labels: upper bound)']
