@@ -271,9 +271,9 @@ plt.show()
 # `benchmarks/README.md`, made by `benchmarks/da_benchmark.py` with 4,000 source digits and 20
 # epochs, where every method scores higher). Differences of a couple of points here are noise.
 #
-# During DANN's training the domain classifier is never fooled for long: its accuracy falls
-# towards 0.5 while the reversal weight λ ramps up, then the classifier catches up again. The
-# features become *less* domain-revealing, not domain-free.
+# During DANN's training the domain classifier is never fooled for long: its accuracy rises
+# while the reversal weight λ is small, falls towards 0.5 as λ approaches its maximum, then climbs
+# back. The features become *less* domain-revealing, not domain-free.
 
 # %%
 h = dann_history.history
