@@ -194,7 +194,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             hasattr(X, "iloc") or hasattr(X, "tocsr") or (isinstance(X, np.ndarray) and X.ndim <= 2)
         )
         if is_table:  # rows of flattened images: sklearn's own validation and feature bookkeeping
-            if np.asarray(X).dtype.kind in "USO" and not hasattr(X, "tocsr"):
+            if np.asarray(X).dtype.kind in "US" and not hasattr(X, "tocsr"):  # objects: sklearn checks
                 raise ArgumentTypeError(
                     f"`X` must hold pixels (numbers), image paths or a folder; received an array of dtype={np.asarray(X).dtype}."
                 )
