@@ -1,7 +1,7 @@
 """Domain adaptation tools: discrepancy and target losses, CDAN conditioning, AdaBN, unsupervised
 model selection, shift diagnostics."""
 
-from keras_transfer.adaptation.batch_norm import adapt_batch_norm
+from keras_transfer.adaptation.batch_norm import adapt_batch_norm, batch_norm_statistics
 from keras_transfer.adaptation.conditional import (
     entropy_conditioning_weights,
     multilinear_map,
@@ -27,6 +27,7 @@ __all__ = [
     "MMDLoss",
     "MinimumClassConfusionLoss",
     "adapt_batch_norm",
+    "batch_norm_statistics",
     "coral",
     "deep_embedded_validation",
     "embed_domains",

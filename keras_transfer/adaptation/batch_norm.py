@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 
 from keras_transfer._validation import check_bool, check_count
@@ -96,3 +98,55 @@ def adapt_batch_norm(
     finally:
         for layer in frozen:
             layer.trainable = False
+
+
+@contextlib.contextmanager
+def batch_norm_statistics(model, x, *, batch_size: int = 64, include_frozen: bool = False):
+    """Temporarily normalise ``model`` with BatchNorm statistics re-estimated on ``x``.
+
+    AdaBN normalises each domain with its own statistics. A model adapted that way (after
+    ``fit(..., adapt_batch_norm=...)`` or `adapt_batch_norm`) holds the *target* statistics, so
+    scoring it on source data, as label-free model selection does (held-out source accuracy,
+    reverse validation), would normalise source inputs with target statistics and understate the
+    model. Inside this context every BatchNorm layer's moving mean and variance are
+    re-estimated on ``x`` (`adapt_batch_norm`); on exit, even after an error, the previous
+    values are restored exactly. Nothing else changes.
+
+    Args:
+        model: a built Keras model with BatchNorm layers.
+        x: inputs whose statistics to use (an array or a dataset of batches), e.g. source images.
+        batch_size: batch size of the re-estimation when ``x`` is an array.
+        include_frozen: also re-estimate BatchNorm layers with ``trainable=False``.
+
+    Yields:
+        ``model``.
+
+    Example:
+        >>> import numpy as np, keras
+        >>> from keras_transfer.adaptation import adapt_batch_norm, batch_norm_statistics
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.BatchNormalization()])
+        >>> rng = np.random.default_rng(0)
+        >>> source = rng.normal(0.0, 1.0, (128, 2)).astype("float32")
+        >>> target = rng.normal(5.0, 1.0, (128, 2)).astype("float32")
+        >>> adapt_batch_norm(model, target)  # the model now holds target statistics
+        1
+        >>> with batch_norm_statistics(model, source):
+        ...     inside = model.layers[0].moving_mean.numpy()
+        >>> bool(np.allclose(inside, source.mean(0), atol=1e-4))
+        True
+        >>> bool(np.allclose(model.layers[0].moving_mean.numpy(), target.mean(0), atol=1e-4))
+        True
+    """
+    layers = [layer for layer in _walk(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    layers = [layer for layer in layers if layer.built]
+    saved = [
+        (keras.ops.convert_to_numpy(layer.moving_mean), keras.ops.convert_to_numpy(layer.moving_variance))
+        for layer in layers
+    ]
+    try:
+        adapt_batch_norm(model, x, batch_size=batch_size, include_frozen=include_frozen)
+        yield model
+    finally:
+        for layer, (mean, variance) in zip(layers, saved):
+            layer.moving_mean.assign(mean)
+            layer.moving_variance.assign(variance)

@@ -52,6 +52,14 @@ def has_batch_norm(layer, trainable_only: bool = False) -> bool:
     return any(has_batch_norm(child, trainable_only) for child in children if child is not layer)
 
 
+def fitted_with_adabn(model) -> bool:
+    """Whether ``model`` is a two-domain model whose ``fit`` ends with AdaBN (its
+    ``adapt_batch_norm`` is True, or ``"auto"`` with a trainable BatchNorm layer), so that after
+    ``fit`` it holds target BatchNorm statistics."""
+    setting = getattr(model, "adapt_batch_norm", False)
+    return setting is not False and bool(setting) and has_batch_norm(model, trainable_only=True)
+
+
 def build(method: str, features, num_classes: int, adaptation_weight: float | None):
     """The Keras model of ``method`` on top of the ``features`` network."""
     import keras
@@ -93,8 +101,11 @@ def train(
     After training, the moving statistics of the trainable BatchNorm layers are re-estimated on
     the images the network trained on (precise BN: Wu and Johnson, "Rethinking 'Batch' in
     BatchNorm", 2021): source images for the plain classifier, shuffled source and target images
-    in double batches for the two-domain models, whose steps normalise both domains together.
-    A short training otherwise predicts with statistics far from those it trained with. AdaBN
+    in double batches for two-domain models whose steps normalise both domains together. A short
+    training otherwise predicts with statistics far from those it trained with. Two-domain models
+    fitted with AdaBN (`fitted_with_adabn`: each domain normalised with its own statistics, the
+    models' default when the network has a trainable BatchNorm layer) already end ``fit`` with
+    target statistics and are left as they are. AdaBN
     then re-estimates every BatchNorm layer, frozen ones included, on the target.
     """
     import keras
@@ -124,7 +135,7 @@ def train(
     else:
         model.compile(optimizer=optimizer)
         history = model.fit(x=(source, target), y=codes, **fit_kwargs)
-    if epochs and has_batch_norm(model, trainable_only=True):
+    if epochs and has_batch_norm(model, trainable_only=True) and not fitted_with_adabn(model):
         if plain:
             seen, size = source, batch_size
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 
@@ -240,7 +241,7 @@ class DomainAdaptationClassifier(KerasImageClassifier):
 
     def _select(self, images, data, target, backbone):
         """``method="auto"``: (chosen method, selection_scores_, domain_shift_); see `_auto`."""
-        from keras_transfer.adaptation import adapt_batch_norm
+        from keras_transfer.adaptation import adapt_batch_norm, batch_norm_statistics
 
         seed = self._random_state()
         parts = _auto.split(data.codes, len(target), seed)
@@ -255,10 +256,17 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         table, correct = {}, {}
 
         def evaluate(name, model, features, source_side=None):
-            probs_s, feats_s = source_side or (
-                self._run(model, images[s_held]),
-                self._run(features, images[s_held]),
-            )
+            if source_side is None:
+                # A model fitted with AdaBN holds target statistics; scored with them on the
+                # source, a good adapted model loses source accuracy it has and the guard refuses
+                # it. AdaBN's rule is per domain: the held-out source rows are scored with
+                # statistics re-estimated on the source training rows, then the target's restored.
+                context = contextlib.nullcontext()
+                if _methods.fitted_with_adabn(model):
+                    context = batch_norm_statistics(model, images[s_train], batch_size=int(self.batch_size))
+                with context:
+                    source_side = (self._run(model, images[s_held]), self._run(features, images[s_held]))
+            probs_s, feats_s = source_side
             probs_t, feats_t = self._run(model, target[t_held]), self._run(features, target[t_held])
             table[name] = _auto.scores(probs_s, codes_held, feats_s, probs_t, feats_t, seed)
             correct[name] = probs_s.argmax(1) == codes_held

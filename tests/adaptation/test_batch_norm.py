@@ -93,3 +93,25 @@ def test_adapt_batch_norm_bad_input():
         adapt_batch_norm(model, bad)
     with pytest.raises(ValueError, match="`target_x` must hold at least one image"):
         adapt_batch_norm(model, xt[:0])
+
+
+@pytest.mark.backend_neutral
+def test_batch_norm_statistics_uses_the_given_data_inside_and_restores_exactly_after():
+    from keras_transfer.adaptation import batch_norm_statistics
+
+    model = _model()
+    xt = _target()
+    xs = np.random.default_rng(1).normal(-2.0, 0.5, size=(96, 3)).astype("float32")
+    adapt_batch_norm(model, xt, batch_size=len(xt))
+    bn = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)][0]
+    target_stats = [keras.ops.convert_to_numpy(v).copy() for v in model.weights]
+    h = keras.ops.convert_to_numpy(model.layers[0](xs))  # the first BatchNorm's input
+    with batch_norm_statistics(model, xs, batch_size=len(xs)):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(bn.moving_mean), h.mean(0), atol=1e-4)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(bn.moving_variance), h.var(0), rtol=1e-3)
+    for before, v in zip(target_stats, model.weights):
+        np.testing.assert_array_equal(before, keras.ops.convert_to_numpy(v))
+    with pytest.raises(RuntimeError, match="inside"), batch_norm_statistics(model, xs):
+        raise RuntimeError("an error inside the context")
+    for before, v in zip(target_stats, model.weights):
+        np.testing.assert_array_equal(before, keras.ops.convert_to_numpy(v))

@@ -253,3 +253,24 @@ def test_bad_inputs_give_errors_naming_the_argument(domains):
         _clf(method="source_only").fit(Xs, ys, X_target=np.asarray(Xt, "float32") * 1e4)
     clf = _clf(method="source_only").fit(Xs, ys, X_target=Xt)
     assert clf.fit(Xs, np.where(ys == "even", 0.0, 1.0), X_target=Xt).classes_.tolist() == [0.0, 1.0]
+
+
+def test_fitted_with_adabn_tells_which_candidates_hold_target_statistics():
+    """method="auto" scores the held-out source rows of these candidates with source statistics
+    (`batch_norm_statistics`), so its source-accuracy guard does not refuse them for holding the
+    target's."""
+    from keras_transfer.models import DANN
+    from keras_transfer.sklearn._methods import fitted_with_adabn
+
+    def features(batch_norm):
+        stack = [keras.Input((4,)), keras.layers.Dense(8)]
+        return keras.Sequential(stack + ([keras.layers.BatchNormalization()] if batch_norm else []))
+
+    assert fitted_with_adabn(DANN(features(True), 2))  # default "auto" with a trainable BatchNorm
+    assert fitted_with_adabn(DANN(features(True), 2, adapt_batch_norm=True))
+    assert not fitted_with_adabn(DANN(features(True), 2, adapt_batch_norm=False))
+    assert not fitted_with_adabn(DANN(features(False), 2))  # "auto" without BatchNorm: off
+    frozen = features(True)
+    frozen.trainable = False
+    assert not fitted_with_adabn(DANN(frozen, 2))
+    assert not fitted_with_adabn(keras.Sequential([features(True), keras.layers.Dense(2)]))
