@@ -39,7 +39,7 @@ Methods (ours: ``keras_transfer.models``): ``source_only`` (plain Keras fit on t
 ``dann``, ``dann_no_bn``, ``cdan_e`` (CDAN+E), ``mcc`` (TargetRegularizedModel), ``self_training``
 (FixMatch-style), ``dann_self_training`` (DANN, then self-training from its weights, half the
 epochs each), ``coral``, ``mmd`` (DiscrepancyModel), ``auto`` (label-free choice among the
-trained models: see ``AUTO_SELECT``) and ``oracle`` (the network trained on the labelled target
+candidates without target labels: ``auto_select``, the rule of ``DomainAdaptationClassifier``) and ``oracle`` (the network trained on the labelled target
 adaptation set: an upper bound). With ``--with-adapt``: ``adapt_dann``, ``adapt_cdan``,
 ``adapt_mdd`` on the same networks (lambda = our scale / 2, the same annealed SGD via a callback,
 the same AdaBN re-estimation afterwards) and the epoch-time ratio of our DANN to ADAPT's.
@@ -49,6 +49,7 @@ A method the installed package lacks is reported as n/a. Numbers are measured, n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -58,7 +59,6 @@ import time
 PAIRS = ("mnist_m", "digits", "fashion_mnist", "fashion_lite0")
 METHODS = (
     "source_only",
-    "source_only_aug",
     "adabn",
     "dann",
     "dann_no_bn",
@@ -66,13 +66,13 @@ METHODS = (
     "mcc",
     "self_training",
     "dann_self_training",
-    "dann_self_training_aug",
     "coral",
     "mmd",
     "auto",
     "oracle",
 )
 ADAPT_METHODS = ("adapt_dann", "adapt_cdan", "adapt_mdd")
+EXTRA_METHODS = ("source_only_aug", "dann_self_training_aug")  # colour augmentation; only when named
 # Per pair: epochs of the full run, final reversal weight of our DANN/CDAN (our convention: the
 # domain loss is averaged over the combined batch, so ADAPT's lambda = scale / 2).
 SETTINGS = {
@@ -105,6 +105,9 @@ def parse_args(argv=None):
     parser.add_argument(
         "--results", default=None, help="JSON-lines file: append each run, skip runs already there"
     )
+    parser.add_argument(
+        "--report", action="store_true", help="train nothing: print the table of the --results file"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds = 1
@@ -121,7 +124,7 @@ import numpy as np  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 import keras_transfer.models as kt_models  # noqa: E402
-from keras_transfer.adaptation import adapt_batch_norm, soft_neighborhood_density  # noqa: E402
+from keras_transfer.adaptation import adapt_batch_norm, batch_norm_statistics  # noqa: E402
 from keras_transfer.datasets import load_domain_pair, load_mnist, make_m_domain  # noqa: E402
 from keras_transfer.schedules import DANNLearningRate, ReversalSchedule  # noqa: E402
 
@@ -153,7 +156,7 @@ def load_pair(name, seed, quick):
         "fashion_mnist",
         source="subset",
         seed=seed,
-        num_source=400 if quick else 4000,
+        num_source=400 if quick else SETTINGS[name]["num_source"],
         num_target=400 if quick else None,
     )
     target, test = _split_target(*pair["target"], seed)
@@ -189,32 +192,6 @@ def colour_augmentation():
     """Generic colour augmentation of every training image (both domains): random inversion
     (an AutoAugment operation) with probability 0.5, then a random per-channel gain and offset."""
     return [layers.RandomInvert(0.5), RandomChannelAffine()]
-
-
-def lenet(batch_norm=True, augment=False):
-    """The DANN paper's MNIST feature extractor (conv32-5, pool, conv48-5, pool), optionally with
-    BN and the training-only colour augmentation in front."""
-    stack = [
-        keras.Input((28, 28, 3)),
-        *(colour_augmentation() if augment else []),
-        layers.Rescaling(1 / 255.0),
-    ]
-    for filters in (32, 48):
-        stack.append(layers.Conv2D(filters, 5, use_bias=not batch_norm))
-        stack += [layers.BatchNormalization()] if batch_norm else []
-        stack += [layers.ReLU(), layers.MaxPooling2D(2)]
-    return keras.Sequential([*stack, layers.Flatten()], name="features")
-
-
-def label_head(num_classes=10, batch_norm=True):
-    stack = []
-    for _ in range(2):
-        stack.append(layers.Dense(100, use_bias=not batch_norm))
-        stack += [layers.BatchNormalization()] if batch_norm else []
-        stack.append(layers.ReLU())
-    return keras.Sequential(
-        [*stack, layers.Dense(num_classes, activation="softmax", dtype="float32")], name="label_head"
-    )
 
 
 def domain_head(probability=False):
@@ -268,7 +245,11 @@ def networks(pair, lite, batch_norm=True, probability=False, augment=False):
             name="label_head",
         )
         return lite.top(), head, domain_head(probability)
-    return lenet(batch_norm, augment), label_head(10, batch_norm), domain_head(probability)
+    # the paper's LeNet, label head 100-100-10 and domain head 100-1 (BatchNorm unless batch_norm=False)
+    features, head, disc = kt_models.lenet_networks((28, 28, 3), 10, batch_norm=batch_norm)
+    if augment:
+        features = keras.Sequential([keras.Input((28, 28, 3)), *colour_augmentation(), features])
+    return features, head, domain_head(probability) if probability else disc
 
 
 def augmentations(pair):
@@ -432,19 +413,65 @@ def accuracy(model, x, y):
     return float(np.mean(np.asarray(model.predict(x, batch_size=500, verbose=0)).argmax(1) == y))
 
 
-def auto_select(candidates, target_x):
-    """AUTO_SELECT hook: choose one trained model without target labels; return its name.
-
-    Placeholder until the scikit-learn door's label-free selection lands: the highest soft
-    neighborhood density (Saito et al., ICCV 2021) of the target predictions."""
-    scores = {
-        name: soft_neighborhood_density(np.asarray(model.predict(target_x, batch_size=500, verbose=0)))
-        for name, model in candidates.items()
-    }
-    return max(scores, key=scores.get)
+def _features_of(model):
+    return model.feature_extractor if hasattr(model, "feature_extractor") else model.layers[0]
 
 
-AUTO_SELECT = auto_select
+def _predict(model, x):
+    return np.asarray(model.predict(x, batch_size=500, verbose=0), dtype=np.float64)
+
+
+def auto_select(data, pair, lite, epochs, scale, seed):
+    """``method="auto"`` of `DomainAdaptationClassifier`, on this benchmark's networks.
+
+    The package's rule (``keras_transfer.sklearn._auto``, its module docstring): hold out 20% of
+    the labelled source and 25% of the unlabelled target; train source-only on the rest; a shift
+    gate (domain classifier on its features) may stop there; otherwise train the other candidates
+    (``_auto.CANDIDATES``: AdaBN, CORAL, MCC, DANN) on the same rest, refuse any whose held-out
+    source accuracy drops (scored with source BatchNorm statistics, as each domain is normalised
+    with its own under AdaBN), and take the best by reverse validation if it clearly beats
+    source-only. No target label is read. Returns (chosen method, selection table, shift gate);
+    the row's accuracy is then the chosen method's accuracy in the full-data run of this seed.
+    """
+    from keras_transfer.sklearn import _auto  # the rule the estimator applies
+    from keras_transfer.sklearn._methods import fitted_with_adabn
+
+    (xs, ys), xt = data["source"], data["target"][0]
+    s_train, s_held, t_train, t_held = _auto.split(ys, len(xt), seed)
+    sub = {"source": (xs[s_train], ys[s_train]), "target": (xt[t_train], None)}
+    table, correct = {}, {}
+
+    def evaluate(name, model, source_side=None):
+        features = _features_of(model)
+        if source_side is None:
+            # an AdaBN-fitted model holds target statistics: score the source with source ones
+            context = contextlib.nullcontext()
+            if fitted_with_adabn(model):
+                context = batch_norm_statistics(model, xs[s_train], batch_size=BATCH)
+            with context:
+                source_side = (_predict(model, xs[s_held]), _predict(features, xs[s_held]))
+        probs_s, feats_s = source_side
+        probs_t, feats_t = _predict(model, xt[t_held]), _predict(features, xt[t_held])
+        table[name] = _auto.scores(probs_s, ys[s_held], feats_s, probs_t, feats_t, seed)
+        correct[name] = probs_s.argmax(1) == ys[s_held]
+        return (probs_s, feats_s), feats_t
+
+    keras.utils.set_random_seed(seed)
+    model = fit_plain(*sub["source"], pair, lite, epochs, steps_for(sub, epochs), seed)
+    source_side, feats_t = evaluate("source_only", model)
+    shift = _auto.domain_shift(source_side[1], feats_t, seed)
+    if not shift["detected"]:
+        return "source_only", table, shift
+    for name in _auto.CANDIDATES:
+        if name == "source_only":
+            continue
+        if name == "adabn":
+            adapt_batch_norm(model, xt[t_train], batch_size=BATCH)
+            evaluate(name, model, source_side)
+            continue
+        keras.utils.set_random_seed(seed)
+        evaluate(name, fit_ours(name, sub, pair, lite, epochs, scale)[0])
+    return _auto.choose(table, correct, len(s_held)), table, shift
 
 
 # ----- driver --------------------------------------------------------------------------------------
@@ -468,8 +495,12 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}, {version}Keras {keras.__version__}"
 
 
-def mean_std(values):
-    return f"{np.mean(values):.3f} ± {np.std(values):.3f}" if values else "n/a"
+def mean_std(values, expected=None):
+    """``mean ± std`` (population std over seeds); the seed count when fewer than ``expected``."""
+    if not values:
+        return "n/a"
+    text = f"{np.mean(values):.3f} ± {np.std(values):.3f}" if len(values) > 1 else f"{values[0]:.3f}"
+    return text + (f" (n={len(values)})" if expected and len(values) < expected else "")
 
 
 class Results:
@@ -525,7 +556,7 @@ def run_pair(pair, args, methods, lite, results):
         (xs, ys), (xt, yt), (x_test, y_test) = data["source"], data["target"], data["test"]
         sizes = f"{len(xs)} source, {len(xt)} unlabelled target, {len(x_test)} target test images"
         steps = steps_for(data, epochs)
-        run = {"pair": pair, "seed": seed, "epochs": epochs}
+        run = {"pair": pair, "seed": seed, "epochs": epochs, "sizes": sizes}
         candidates = {}
         for method in todo:
             base, augment = method.removesuffix("_aug"), method.endswith("_aug")
@@ -566,10 +597,30 @@ def run_pair(pair, args, methods, lite, results):
             results.add(**run, method=method, accuracy=accuracy(model, x_test, y_test), wall=wall, **timing)
             if base != "oracle" and not method.startswith("adapt_"):
                 candidates[method] = model
-        if "auto" in todo and candidates:
-            chosen = AUTO_SELECT(candidates, xt)
-            accuracy_chosen = results.values(pair, chosen, seeds=[seed])[-1]
-            results.add(**run, method="auto", accuracy=accuracy_chosen, wall=0.0, chosen=chosen)
+        if "auto" in todo:
+            start = time.perf_counter()
+            chosen, table, shift = auto_select(data, pair, lite, epochs, scale, seed)
+            measured = results.values(pair, chosen, seeds=[seed])
+            if not measured:
+                print(f"  {pair} seed={seed} auto chose {chosen}, which this run did not measure")
+                continue
+            from keras_transfer.sklearn._auto import CANDIDATES
+
+            pool = [m for m in CANDIDATES if results.values(pair, m, seeds=[seed])]
+            best = max(pool, key=lambda m: results.values(pair, m, seeds=[seed])[-1])
+            results.add(
+                **run,
+                method="auto",
+                accuracy=measured[-1],
+                wall=time.perf_counter() - start,
+                chosen=chosen,
+                best_by_target_labels=best,
+                domain_accuracy=shift["domain_accuracy"],
+                table={
+                    k: {n: v for n, v in row.items() if isinstance(v, (int, float, str))}
+                    for k, row in table.items()
+                },
+            )
     return epochs, sizes
 
 
@@ -586,25 +637,43 @@ def main():
                 "--no-deps adapt==0.4.5 cvxopt scikeras`, then run this script with /tmp/adaptenv/bin/python."
             ) from error
         methods += [m for m in ADAPT_METHODS if m not in methods and args.methods is None]
-    missing = [m for m in methods if m not in METHODS + ADAPT_METHODS]
+    missing = [m for m in methods if m not in METHODS + ADAPT_METHODS + EXTRA_METHODS]
     if missing:
         raise ValueError(f"`--methods` must be among {METHODS + ADAPT_METHODS}; received {missing}.")
     print(machine(), flush=True)
     results = Results(args.results)
-    lite = LiteTrunk() if "fashion_lite0" in args.pairs else None
+    if args.report and not args.results:
+        raise ValueError("`--report` prints the table of a `--results` file; pass --results FILE.")
+    lite = LiteTrunk() if "fashion_lite0" in args.pairs and not args.report else None
     start = time.perf_counter()
     notes = []
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     for pair in args.pairs:
         pair_start = time.perf_counter()
-        epochs, sizes = run_pair(pair, args, methods, lite, results)
-        note = f"{pair}: {sizes}, {epochs} epochs, {time.perf_counter() - pair_start:.0f} s this run"
+        if args.report:
+            records = [r for r in results.records if r["pair"] == pair]
+            epochs = records[0]["epochs"] if records else "n/a"
+            sizes = next((r["sizes"] for r in records if "sizes" in r), "")
+        else:
+            epochs, sizes = run_pair(pair, args, methods, lite, results)
+        note = f"{pair}: {sizes}, {epochs} epochs"
+        if not args.report:
+            note += f", {time.perf_counter() - pair_start:.0f} s this run"
         ours, theirs = (results.values(pair, m, "epoch_time", seeds) for m in ("dann", "adapt_dann"))
         if ours and len(ours) == len(theirs):
             ratio = np.array(ours) / np.array(theirs)
             note += (
                 f"; DANN epoch time ours / ADAPT {np.mean(ratio):.2f} ± {np.std(ratio):.2f} "
                 f"({np.mean(ours):.2f} s vs {np.mean(theirs):.2f} s, mean of epochs 2..N)"
+            )
+        picks = [
+            r for r in results.records if r["pair"] == pair and r["method"] == "auto" and r["seed"] in seeds
+        ]
+        if picks:
+            note += "; auto picked " + ", ".join(
+                f"seed {r['seed']}: {r['chosen']} (best of its candidates by target labels: "
+                f"{r.get('best_by_target_labels', 'n/a')})"
+                for r in sorted(picks, key=lambda r: r["seed"])
             )
         notes.append(note)
         print(note, flush=True)
@@ -616,7 +685,7 @@ def main():
     for method in methods:
         print(
             f"| {method} | "
-            + " | ".join(mean_std(results.values(p, method, seeds=seeds)) for p in args.pairs)
+            + " | ".join(mean_std(results.values(p, method, seeds=seeds), len(seeds)) for p in args.pairs)
             + " |"
         )
     for note in notes:
