@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_transfer._validation import check_labels
+from keras_transfer._validation import ArgumentTypeError, check_labels, suggest
 from keras_transfer._validation import shape_of as _shape
 
 
@@ -62,8 +62,12 @@ def check_labels_structure(y):
         raise _target_labels_error(y)
 
 
-def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed, num_classes=None):
-    """Validate numpy inputs, cycle the smaller domain to the larger one's length; return (x, y, steps)."""
+def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed, num_classes=None, sample_weight=None):
+    """Validate numpy inputs, cycle the smaller domain to the larger one's length.
+
+    Returns ``(x, y, sample_weight, steps)``: the source labels and the per-row ``sample_weight``
+    (None stays None) are indexed with the source rows' own index, so a weight stays with its row
+    when the source is the domain that is cycled."""
     if not isinstance(x, (tuple, list)) or len(x) != 2:
         raise _two_domain_error("x", x)
     check_labels_structure(y)
@@ -86,6 +90,7 @@ def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed, num_classes=
             )
     check_pair_shapes(xs.shape, xt.shape)
     ys = check_labels(y, "y", num_classes=num_classes, num_examples=len(xs))
+    weights = None if sample_weight is None else _check_sample_weight(sample_weight, len(xs))
     # one epoch = one pass over the larger domain; the smaller one is shuffled and cycled to
     # match, so every source and every target example is used. The target is always shuffled,
     # so source and target rows given in corresponding order are not paired (Keras then
@@ -100,7 +105,30 @@ def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed, num_classes=
     target_index = cycled(len(xt))
     batch = batch_size or 32
     steps = steps_per_epoch or math.ceil(length / batch)
-    return (xs[source_index], xt[target_index]), ys[source_index], steps * epochs
+    weights = None if weights is None else weights[source_index]
+    return (xs[source_index], xt[target_index]), ys[source_index], weights, steps * epochs
+
+
+def _check_sample_weight(sample_weight, num_source: int) -> np.ndarray:
+    """``sample_weight`` as an array with one finite weight per source row (any trailing axes kept)."""
+    if isinstance(sample_weight, dict):
+        raise ValueError(
+            "`sample_weight` must hold one weight per source example (an array); received a dict."
+        )
+    weights = np.asarray(sample_weight)
+    if weights.ndim == 0 or weights.shape[0] != num_source:
+        raise ValueError(
+            f"`sample_weight` must hold one weight per source example ({num_source}, the rows of "
+            f"x[0]); received shape={weights.shape}."
+        )
+    if weights.dtype.kind not in "biuf":
+        raise TypeError(f"`sample_weight` must hold real numbers; received dtype={weights.dtype}.")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError(
+            "`sample_weight` must hold finite weights >= 0 (one per source example); received "
+            f"{int((~np.isfinite(weights)).sum())} NaN/infinite and {int((weights < 0).sum())} negative."
+        )
+    return weights
 
 
 def check_dataset(dataset, epochs, steps_per_epoch):
@@ -164,6 +192,38 @@ def has_trainable_batch_norm(layer) -> bool:
         has_trainable_batch_norm(child)
         for child in getattr(layer, "layers", None) or []
         if child is not layer
+    )
+
+
+def resolve_loss(value, name: str, registry: dict):
+    """``(value, loss)`` for an adaptation loss given as a name in ``registry`` (name -> Loss
+    class), a `keras.losses.Loss` or its serialized config; ``value`` is what ``get_config``
+    saves (the name, or the loss object)."""
+    if isinstance(value, dict):
+        value = keras.saving.deserialize_keras_object(value)
+    if isinstance(value, str):
+        if value not in registry:
+            raise ValueError(
+                f"`{name}` must be one of {sorted(registry)} or a keras.losses.Loss; "
+                f"received {name}={value!r}.{suggest(value, registry)}"
+            )
+        return value, registry[value]()
+    if isinstance(value, keras.losses.Loss):
+        return value, value
+    names = ", ".join(repr(key) for key in registry)
+    raise ValueError(f"`{name}` must be {names} or a keras.losses.Loss; received {type(value).__name__}.")
+
+
+def check_adapt_batch_norm(value):
+    """``value`` as True, False or "auto" (numpy bools accepted); anything else is refused."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str) and value == "auto":
+        return "auto"
+    hint = suggest(value, ["auto"]) if isinstance(value, str) else ""
+    raise ArgumentTypeError(
+        "`adapt_batch_norm` must be True, False or 'auto'; received "
+        f"adapt_batch_norm={value!r} of type {type(value).__name__}.{hint}"
     )
 
 

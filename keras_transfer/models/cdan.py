@@ -49,8 +49,11 @@ class CDAN(DANN):
         randomized: use the randomized multilinear map; None (default) chooses it when
             ``d * num_classes > 4096`` (``d``: the feature size after the bottleneck).
         randomized_dim: output size of the randomized map, a positive int (1024 in the paper).
-        **kwargs: ``bottleneck``, ``label_smoothing``, ``head_lr_multiplier``, ``adapt_batch_norm`` as in `DANN`,
-            and the arguments of `keras.Model` (e.g. ``name``).
+        **kwargs: ``bottleneck``, ``label_smoothing``, ``head_lr_multiplier`` and
+            ``adapt_batch_norm`` as in `DANN` (AdaBN is on by default when the feature
+            extractor, bottleneck or label head has a trainable BatchNorm layer, as with the
+            paper's ``bottleneck=256``: the reasons and the measurement are in `DANN`), and the
+            arguments of `keras.Model` (e.g. ``name``).
 
     Example:
         >>> import numpy as np, keras

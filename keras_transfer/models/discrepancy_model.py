@@ -8,6 +8,7 @@ from keras_transfer._validation import check_float
 from keras_transfer.adaptation.coral import CORALLoss
 from keras_transfer.adaptation.mmd import MMDLoss
 from keras_transfer.api_export import export
+from keras_transfer.models import _two_domain as td
 from keras_transfer.models._two_domain_model import TwoDomainModel
 
 DISCREPANCIES = {"coral": CORALLoss, "mmd": MMDLoss}
@@ -37,9 +38,14 @@ class DiscrepancyModel(TwoDomainModel):
         discrepancy: ``"coral"``, ``"mmd"``, or a `keras.losses.Loss` taking
             ``(source_features, target_features)``.
         weight: the discrepancy weight (lambda), a float >= 0.
-        **kwargs: ``bottleneck``, ``label_smoothing``, ``head_lr_multiplier`` and ``adapt_batch_norm`` as in
-            `keras_transfer.models.DANN` (the discrepancy is then measured on the bottleneck
-            features), and the arguments of `keras.Model` (e.g. ``name``).
+        **kwargs: ``bottleneck``, ``label_smoothing``, ``head_lr_multiplier`` and
+            ``adapt_batch_norm`` as in `keras_transfer.models.DANN` (with a bottleneck the
+            discrepancy is measured on the bottleneck features), and the arguments of
+            `keras.Model` (e.g. ``name``). AdaBN is on by default when the feature extractor,
+            bottleneck or label head has a trainable BatchNorm layer (the reasons and the
+            measurement are in `keras_transfer.models.DANN`); the discrepancy is then measured
+            between features whose BatchNorm layers normalised each domain with its own
+            statistics, and the fitted model normalises with target statistics.
 
     Example:
         >>> import numpy as np, keras
@@ -56,22 +62,7 @@ class DiscrepancyModel(TwoDomainModel):
 
     def __init__(self, feature_extractor, label_head, discrepancy="coral", weight: float = 1.0, **kwargs):
         super().__init__(feature_extractor, label_head, **kwargs)
-        if isinstance(discrepancy, dict):
-            discrepancy = keras.saving.deserialize_keras_object(discrepancy)
-        if isinstance(discrepancy, str):
-            if discrepancy not in DISCREPANCIES:
-                raise ValueError(
-                    f"`discrepancy` must be one of {sorted(DISCREPANCIES)} or a keras.losses.Loss; "
-                    f"received discrepancy={discrepancy!r}."
-                )
-            discrepancy_fn = DISCREPANCIES[discrepancy]()
-        elif isinstance(discrepancy, keras.losses.Loss):
-            discrepancy_fn = discrepancy
-        else:
-            raise ValueError(
-                "`discrepancy` must be 'coral', 'mmd' or a keras.losses.Loss; received "
-                f"{type(discrepancy).__name__}."
-            )
+        discrepancy, discrepancy_fn = td.resolve_loss(discrepancy, "discrepancy", DISCREPANCIES)
         weight = check_float(weight, "weight", min_value=0.0)
         self.discrepancy = discrepancy
         self.discrepancy_fn = discrepancy_fn

@@ -46,7 +46,11 @@ class SelfTraining(TwoDomainModel):
     augmented view against that label is added to the source cross-entropy (averaged over the
     whole target batch, so examples below the threshold count as zero). The weak predictions
     carry no gradient. The source batch goes through the weak view. All three views share one
-    forward pass, so BatchNorm sees them together, as in FixMatch.
+    forward pass; with ``adapt_batch_norm=False`` BatchNorm normalises them together, as in
+    FixMatch. With AdaBN (``adapt_batch_norm="auto"``, the default, turns it on when the feature
+    extractor, bottleneck or label head has a trainable BatchNorm layer) the source rows are
+    normalised on their own and both target views together, and ``fit`` ends with target
+    statistics (see `keras_transfer.models.DANN` for why it is the default).
 
     The views are Keras preprocessing layers (active only in training; ``predict`` and
     ``evaluate`` see the inputs as they are). Defaults, for images ``(batch, h, w, c)`` whose
@@ -73,8 +77,9 @@ class SelfTraining(TwoDomainModel):
         strong_augmentation: a Keras layer or None for the default image view.
         value_range: the ``(low, high)`` range of the input pixels, for the default views.
         horizontal_flip: whether the default views flip images horizontally.
-        **kwargs: ``bottleneck``, ``label_smoothing``, ``head_lr_multiplier``, ``adapt_batch_norm`` as in
-            `keras_transfer.models.DANN`, and the arguments of `keras.Model` (e.g. ``name``).
+        **kwargs: ``bottleneck``, ``label_smoothing``, ``head_lr_multiplier`` and
+            ``adapt_batch_norm`` as in `keras_transfer.models.DANN`, and the arguments of
+            `keras.Model` (e.g. ``name``).
 
     Example:
         >>> import numpy as np, keras

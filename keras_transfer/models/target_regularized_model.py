@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import keras
 
-from keras_transfer._validation import check_float, suggest
+from keras_transfer._validation import check_float
 from keras_transfer.adaptation.entropy import EntropyLoss
 from keras_transfer.adaptation.mcc import MinimumClassConfusionLoss
 from keras_transfer.api_export import export
+from keras_transfer.models import _two_domain as td
 from keras_transfer.models._two_domain_model import TwoDomainModel
 
 REGULARIZERS = {"mcc": MinimumClassConfusionLoss, "entropy": EntropyLoss}
@@ -32,8 +33,9 @@ class TargetRegularizedModel(TwoDomainModel):
 
     Both regularizers push the decision boundary out of dense target regions, so they help when
     the target forms class clusters that the source classifier cuts. Same data convention as
-    `keras_transfer.models.DANN` (``fit(x=(source_x, target_x), y=source_y)``, AdaBN with
-    ``adapt_batch_norm=True``); history holds ``loss``, ``label_loss``, ``regularizer``
+    `keras_transfer.models.DANN` (``fit(x=(source_x, target_x), y=source_y)``; AdaBN, on by
+    default when the network has a trainable BatchNorm layer, ``adapt_batch_norm=False`` to turn
+    it off); history holds ``loss``, ``label_loss``, ``regularizer``
     and ``label_accuracy``. Runs on the TensorFlow and JAX backends.
 
     Args:
@@ -41,8 +43,11 @@ class TargetRegularizedModel(TwoDomainModel):
         label_head: a Keras layer/model producing class probabilities, or an int ``num_classes``.
         regularizer: ``"mcc"`` (default), ``"entropy"``, or a `keras.losses.Loss` as above.
         weight: the regularizer's weight, a float >= 0.
-        **kwargs: ``bottleneck``, ``label_smoothing``, ``head_lr_multiplier``, ``adapt_batch_norm`` as in
-            `keras_transfer.models.DANN`, and the arguments of `keras.Model` (e.g. ``name``).
+        **kwargs: ``bottleneck``, ``label_smoothing``, ``head_lr_multiplier`` and
+            ``adapt_batch_norm`` as in `keras_transfer.models.DANN` (AdaBN on by default when
+            the feature extractor, bottleneck or label head has a trainable BatchNorm layer: the
+            reasons and the measurement are there), and the arguments of `keras.Model` (e.g.
+            ``name``).
 
     Example:
         >>> import numpy as np, keras
@@ -59,22 +64,7 @@ class TargetRegularizedModel(TwoDomainModel):
 
     def __init__(self, feature_extractor, label_head, regularizer="mcc", weight: float = 1.0, **kwargs):
         super().__init__(feature_extractor, label_head, **kwargs)
-        if isinstance(regularizer, dict):
-            regularizer = keras.saving.deserialize_keras_object(regularizer)
-        if isinstance(regularizer, str):
-            if regularizer not in REGULARIZERS:
-                raise ValueError(
-                    f"`regularizer` must be one of {sorted(REGULARIZERS)} or a keras.losses.Loss; "
-                    f"received regularizer={regularizer!r}.{suggest(regularizer, REGULARIZERS)}"
-                )
-            regularizer_fn = REGULARIZERS[regularizer]()
-        elif isinstance(regularizer, keras.losses.Loss):
-            regularizer_fn = regularizer
-        else:
-            raise ValueError(
-                "`regularizer` must be 'mcc', 'entropy' or a keras.losses.Loss; received "
-                f"{type(regularizer).__name__}."
-            )
+        regularizer, regularizer_fn = td.resolve_loss(regularizer, "regularizer", REGULARIZERS)
         self.regularizer = regularizer
         self.regularizer_fn = regularizer_fn
         self.weight = check_float(weight, "weight", min_value=0.0)

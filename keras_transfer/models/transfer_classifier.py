@@ -11,6 +11,7 @@ from keras_transfer.backbones import get_backbone
 from keras_transfer.image_io import is_path_input
 from keras_transfer.models._guards import check_image_batch, check_label_array, with_loss_guard
 from keras_transfer.models._multi_worker import MultiWorkerFit
+from keras_transfer.models._resumable import SeedStateSaving, backup_epoch, reset_initial_epoch
 from keras_transfer.policies import (
     L2SP,
     FreezeAll,
@@ -22,11 +23,9 @@ from keras_transfer.policies import (
 from keras_transfer.safe_mode import check_safe_mode
 from keras_transfer.streaming import as_model_input
 
-_SEED_PREFIX = "seed_generator_"
-
 
 @export
-class TransferClassifier(MultiWorkerFit, keras.Model):
+class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
     """An image classifier on a pretrained backbone whose trainability follows a policy.
 
     ``call``: raw images -> ``backbone`` (pooled features) -> ``Dropout`` -> ``Dense`` logits ->
@@ -155,6 +154,7 @@ class TransferClassifier(MultiWorkerFit, keras.Model):
                 full_batches=True,
             )
             kwargs["shuffle"] = False  # the stream reshuffles itself every epoch
+        reset_initial_epoch(self)
         return super().fit(x, y, *args, callbacks=with_loss_guard(callbacks), **kwargs)
 
     def predict(self, x, *args, **kwargs):
@@ -216,6 +216,13 @@ class TransferClassifier(MultiWorkerFit, keras.Model):
         (`DiscriminativeLR` uses its own ``base_lr``); a `GradualUnfreezing` schedule is driven by
         its callback. Loss and metrics are this class's defaults.
 
+        With a `keras.callbacks.BackupAndRestore` in ``callbacks``, a call after an interruption
+        resumes where the interrupted one stopped: in the head phase, or, when the backup was
+        written in the fine-tuning phase, straight in that phase (the head phase is skipped and
+        the backup restores the weights and the fine-tuning optimizer's state). Keras deletes the
+        backup when the head phase's ``fit`` ends, so an interruption during the first
+        fine-tuning epoch leaves none: the next call runs both phases again.
+
         Returns:
             A ``History`` covering both phases: ``history.history["phase"]`` names each epoch's
             phase and ``self.phases`` lists ``(phase, first_epoch, last_epoch)``.
@@ -234,7 +241,8 @@ class TransferClassifier(MultiWorkerFit, keras.Model):
 
         histories = []
         self.phases = []
-        if head_epochs:
+        resumed = backup_epoch(callbacks)
+        if head_epochs and (resumed is None or resumed < head_epochs):  # else: resume fine-tuning
             self.set_policy(FreezeAll(bn="frozen"))
             self.compile(optimizer=make(head_learning_rate))
             h = self.fit(x, y, epochs=head_epochs, callbacks=callbacks, **fit_kwargs)
@@ -260,25 +268,6 @@ class TransferClassifier(MultiWorkerFit, keras.Model):
             "dropout": self.dropout,
             "policy_epoch": self.policy_epoch,
         }
-
-    def _seed_states(self) -> list:
-        """The state variables of every random seed generator inside the model, in layer order."""
-        weights = {id(w) for w in self.weights}
-        return [v for v in self.variables if id(v) not in weights]  # `variables` = weights + seeds
-
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        for i, state in enumerate(self._seed_states()):
-            store[f"{_SEED_PREFIX}{i}"] = state
-
-    def load_own_variables(self, store):
-        keys = list(store.keys())
-        super().load_own_variables({k: store[k] for k in keys if not k.startswith(_SEED_PREFIX)})
-        states = self._seed_states()
-        saved = [k for k in keys if k.startswith(_SEED_PREFIX)]
-        if len(saved) == len(states):  # files written before seeds were saved hold none
-            for i, state in enumerate(states):
-                state.assign(store[f"{_SEED_PREFIX}{i}"])
 
     @classmethod
     def from_config(cls, config):

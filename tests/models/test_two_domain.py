@@ -11,7 +11,9 @@ def test_prepare_arrays_cycles_the_smaller_domain_and_keeps_every_example(num_so
     xs = np.arange(num_source, dtype="float32")[:, None]
     xt = 100 + np.arange(num_target, dtype="float32")[:, None]
     ys = np.arange(num_source)
-    (ps, pt), py, steps = prepare_arrays((xs, xt), ys, batch_size=4, epochs=3, steps_per_epoch=None, seed=0)
+    (ps, pt), py, _, steps = prepare_arrays(
+        (xs, xt), ys, batch_size=4, epochs=3, steps_per_epoch=None, seed=0
+    )
     length = max(num_source, num_target)
     assert len(ps) == len(pt) == len(py) == length
     assert set(ps[:, 0]) == set(xs[:, 0]) and set(pt[:, 0]) == set(xt[:, 0])  # nothing left out
@@ -26,6 +28,6 @@ def test_prepare_arrays_empty_target_is_refused():
 
 def test_prepare_arrays_does_not_pair_rows_given_in_corresponding_order():
     x = np.arange(50, dtype="float32")[:, None]  # e.g. digits and their -M versions, same order
-    (ps, pt), _, _ = prepare_arrays((x, x + 1000), np.zeros(50), 10, 1, None, seed=0)
+    (ps, pt), _, _, _ = prepare_arrays((x, x + 1000), np.zeros(50), 10, 1, None, seed=0)
     np.testing.assert_array_equal(ps[:, 0], x[:, 0])
     assert np.mean(pt[:, 0] - 1000 == ps[:, 0]) < 0.2

@@ -164,7 +164,7 @@ def test_two_domain_options_bad_values():
         DANN(mlp(), 2, head_lr_multiplier=0)
     with pytest.raises(ValueError, match="Did you mean 'tllib'"):
         DANN(mlp(), 2, domain_head="tlib")
-    with pytest.raises(TypeError, match="`adapt_batch_norm` must be True or False"):
+    with pytest.raises(TypeError, match="`adapt_batch_norm` must be True, False or 'auto'"):
         DANN(mlp(), 2, adapt_batch_norm="yes")
     assert DANN(mlp(), 2, bottleneck=np.int64(4), label_smoothing=np.float32(0.1)).bottleneck is not None
     model = DANN(mlp(), 2, adapt_batch_norm=True)
