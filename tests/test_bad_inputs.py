@@ -16,21 +16,7 @@ CASES = cases()
 MIN_CASES = 171
 """The outside sweep of the reliability issue tried 171 bad inputs; ours covers at least as many."""
 
-_SILENT = ("silent", "no error, no warning naming the argument")
-KNOWN_DEFECTS: dict[str, tuple[str, str]] = {
-    # keras_transfer/models/_two_domain_model.py, TwoDomainModel.predict: NaN rows are predicted.
-    "NaN rows into DANN.predict": _SILENT,
-    "NaN rows into CDAN.predict": _SILENT,
-    "NaN rows into DiscrepancyModel.predict": _SILENT,
-    "NaN rows into TargetRegularizedModel.predict": _SILENT,
-    "NaN rows into SelfTraining.predict": _SILENT,
-    # keras_transfer/models/_two_domain.py, check_pair_shapes: a clear message that does not name `x`.
-    "source and target of different widths into DANN.fit": (
-        "cryptic",
-        "ValueError: Source and target inputs must have the same per-example shape; received source "
-        "shape=(16, 4) and target shape=(16, 5). Resize or project the target data to the source's shape.",
-    ),
-}
+KNOWN_DEFECTS: dict[str, tuple[str, str]] = {}
 
 
 def test_the_sweep_covers_at_least_the_outside_sweep():

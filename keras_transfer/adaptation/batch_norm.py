@@ -37,8 +37,9 @@ def adapt_batch_norm(
     target), so a moving mean equals the target mean of that layer's input when ``batch_size``
     divides the number of examples.
 
-    For the two-domain models (`keras_transfer.models.DANN`, ...) pass ``adapt_batch_norm=True``
-    to ``fit`` instead, which calls this on the target data after training.
+    The two-domain models (`keras_transfer.models.DANN`, ...) call this on the target data at
+    the end of ``fit`` themselves: their ``adapt_batch_norm`` argument (default ``"auto"``: on
+    when the network has a trainable BatchNorm layer) controls it.
 
     Args:
         model: a built Keras model; a two-domain model is called on one domain at a time.

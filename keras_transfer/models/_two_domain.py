@@ -50,7 +50,7 @@ def check_pair_shapes(source_shape, target_shape):
     s, t = tuple(source_shape)[1:], tuple(target_shape)[1:]
     if len(s) != len(t) or any(a is not None and b is not None and a != b for a, b in zip(s, t)):
         raise ValueError(
-            "Source and target inputs must have the same per-example shape; received source "
+            "`x` = (source_x, target_x): source and target inputs must have the same per-example shape; received source "
             f"shape={tuple(source_shape)} and target shape={tuple(target_shape)}. Resize or "
             "project the target data to the source's shape."
         )

@@ -40,7 +40,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_transfer._validation import check_float
+from keras_transfer._validation import check_finite, check_float
 from keras_transfer.adaptation.batch_norm import adapt_batch_norm as _adapt_batch_norm
 from keras_transfer.image_io import is_path_input
 from keras_transfer.models import _two_domain as td
@@ -417,6 +417,8 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
                 batch_size=kwargs.pop("batch_size", None),
                 labelled=False,
             )
+        elif isinstance(x, np.ndarray):
+            check_finite(x, "x", "values")  # NaN rows would be predicted as if they were data
         return super().predict(x, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):

@@ -57,7 +57,13 @@ def fitted_with_adabn(model) -> bool:
     ``adapt_batch_norm`` is True, or ``"auto"`` with a trainable BatchNorm layer), so that after
     ``fit`` it holds target BatchNorm statistics."""
     setting = getattr(model, "adapt_batch_norm", False)
-    return setting is not False and bool(setting) and has_batch_norm(model, trainable_only=True)
+    if setting is True:
+        return True
+    if setting != "auto":
+        return False
+    # "auto": the rule of the two-domain models, a trainable BatchNorm layer on the prediction path
+    path = [getattr(model, name, None) for name in ("feature_extractor", "bottleneck", "label_head")]
+    return any(has_batch_norm(layer, trainable_only=True) for layer in path if layer is not None)
 
 
 def build(method: str, features, num_classes: int, adaptation_weight: float | None):
