@@ -339,10 +339,16 @@ plt.show()
 # * `snd` (↑, soft neighbourhood density, Saito et al., 2021) and `entropy` (↓): how clustered
 #   and how confident the target predictions are.
 #
-# The target test accuracy is shown in the last column only to judge the scores. AdaBN is scored
-# on the source with the source-only network (its source side), as `method="auto"` does.
+# The target test accuracy is shown in the last column only to judge the scores. Each domain is
+# scored with its own BatchNorm statistics, as `method="auto"` does: AdaBN's source side is
+# source-only's, and the two-domain models (which hold target statistics after `fit`) are scored
+# on the source inside `batch_norm_statistics(model, xs)`, which restores their statistics after.
 
 # %%
+import contextlib
+
+from keras_transfer.adaptation import batch_norm_statistics
+
 candidates = {
     "source_only": source_only,
     "adabn": adabn,
@@ -354,8 +360,12 @@ table, correct = {}, {}
 for name, model in candidates.items():
     features = model.layers[0] if name in ("source_only", "adabn") else model.feature_extractor
     if name != "adabn":  # AdaBN keeps the source side of source-only (the row before it)
-        probs_s = model.predict(xs_val, verbose=0).astype("float64")
-        feats_s = features.predict(xs_val, verbose=0)
+        # the two-domain models hold target BatchNorm statistics after fit (AdaBN): their source
+        # rows are scored with source statistics, restored afterwards (as method="auto" does)
+        per_domain = hasattr(model, "adapt_batch_norm")
+        with batch_norm_statistics(model, xs, batch_size=BATCH) if per_domain else contextlib.nullcontext():
+            probs_s = model.predict(xs_val, verbose=0).astype("float64")
+            feats_s = features.predict(xs_val, verbose=0)
     probs_t = model.predict(xt_val, verbose=0).astype("float64")
     feats_t = features.predict(xt_val, verbose=0)
     table[name] = _auto.scores(probs_s, ys_val, feats_s, probs_t, feats_t, seed=0)
@@ -374,9 +384,9 @@ for score, higher in higher_is_better.items():
     print(f"picked by {score:<20} {pick}")
 
 # %% [markdown]
-# In this run reverse validation and entropy pick the model that is truly best on the target
-# (DANN + self-training); DEV picks MCC, one of the weaker adapted models, and SND picks
-# source-only, the worst of all. Entropy and SND reward confident, clustered target predictions,
+# Compare each score's pick with the best model by target test accuracy (printed above); SND
+# tends to pick source-only, the worst of all. Entropy and SND reward confident, clustered target
+# predictions,
 # which a model can produce while being wrong; DEV weights the source losses by a domain
 # classifier, and when that classifier separates the domains almost perfectly (section 2) the
 # weights are extreme and the estimate is noisy. Which score wins changes from seed to seed: no
@@ -405,17 +415,17 @@ for name, row in pool.items():
     print(f"{name:<12} reverse_validation {row['reverse_validation']:.3f}  {row['status']}")
 print(f"method='auto' would choose: {chosen} (target test accuracy {truth[chosen]:.3f})")
 print(
-    f"DANN's held-out source accuracy: {table['dann']['source_accuracy']:.3f} with target BatchNorm "
-    f"statistics (as deployed), {accuracy(dann_on_source, xs_val, ys_val):.3f} with source statistics"
+    f"DANN's held-out source accuracy: {table['dann']['source_accuracy']:.3f} with source BatchNorm "
+    f"statistics (as scored), {accuracy(dann, xs_val, ys_val):.3f} with the target statistics it deploys with"
 )
 
 # %% [markdown]
-# The guard is what decides here: DANN, the best model of the estimator's pool on the target, is
-# refused because its held-out source accuracy dropped. Part of that drop is an artefact of AdaBN:
-# after training, DANN normalises *every* input with target statistics, source images included
-# (the last line above compares both). AdaBN itself is scored on the source with source-only's
-# statistics, passes the guard and wins on reverse validation. The rule errs on the safe side, as
-# designed: AdaBN clearly beats source-only on the target, but it is not the best model on offer.
+# Scored with target statistics, DANN would lose held-out source accuracy it really has (the last
+# line above compares both) and the guard would refuse it; scored per domain it is judged fairly.
+# The rule stays conservative by design: a candidate must beat source-only by a clear margin on
+# reverse validation, and reverse validation is an accuracy on the *source*, which every
+# candidate here keeps high, so it separates them weakly. In the 3-seed benchmark the rule never
+# fell below source-only but picked AdaBN on MNIST-M where DANN was better.
 #
 # ## 6 · Where these methods fail
 #
