@@ -186,14 +186,17 @@ plt.show()
 # BatchNorm statistics frozen.
 #
 # A fine-tuned `TransferClassifier` saves and loads as one `.keras` file; the policy comes back with
-# it, so the trainable set is the same after loading:
+# it, so the trainable set is the same after loading. `keras_transfer.io_utils.save_model` writes
+# the file atomically (a temporary file in the same folder, moved into place): a save that fails
+# midway, e.g. on a full disk, leaves any earlier file at `path` intact.
 
 # %%
 import os
 import tempfile
 
-path = os.path.join(tempfile.mkdtemp(), "fine_tuned.keras")
-clf.save(path)
+from keras_transfer.io_utils import save_model
+
+path = save_model(clf, os.path.join(tempfile.mkdtemp(), "fine_tuned.keras"))
 reloaded = keras.saving.load_model(path)
 print(type(reloaded).__name__, reloaded.policy)
 print(
