@@ -72,7 +72,14 @@ METHODS = (
     "oracle",
 )
 ADAPT_METHODS = ("adapt_dann", "adapt_cdan", "adapt_mdd")
-EXTRA_METHODS = ("source_only_aug", "dann_self_training_aug")  # colour augmentation; only when named
+# DANN with one practice of the Transfer-Learning-Library (tllib) each; only when named
+TLLIB_VARIANTS = {
+    "dann_tllib_head": {"domain_head": "tllib"},  # 1024-1024 discriminator with BatchNorm
+    "dann_bottleneck": {"bottleneck": 256},  # Dense-BN-ReLU between features and heads
+    "dann_head_lr10": {"head_lr_multiplier": 10.0},  # new layers at 10x the feature extractor's rate
+    "dann_label_smoothing": {"label_smoothing": 0.1},
+}
+EXTRA_METHODS = ("source_only_aug", "dann_self_training_aug", *TLLIB_VARIANTS)  # only when named
 # Per pair: epochs of the full run, final reversal weight of our DANN/CDAN (our convention: the
 # domain loss is averaged over the combined batch, so ADAPT's lambda = scale / 2).
 SETTINGS = {
@@ -311,6 +318,10 @@ def build_ours(method, pair, lite, scale, augment=False):
     ramp = ReversalSchedule("dann", scale=scale)
     if method in ("dann", "dann_no_bn"):
         return kt_models.DANN(features, head, disc, scale=ramp, adapt_batch_norm=method == "dann")
+    if method in TLLIB_VARIANTS:  # DANN plus one practice of the Transfer-Learning-Library
+        options = dict(TLLIB_VARIANTS[method])
+        disc = options.pop("domain_head", disc)
+        return kt_models.DANN(features, head, disc, scale=ramp, adapt_batch_norm=True, **options)
     if method == "cdan_e":
         return kt_models.CDAN(
             features, head, disc, scale=ramp, entropy_conditioning=True, adapt_batch_norm=True
