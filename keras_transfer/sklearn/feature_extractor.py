@@ -220,6 +220,8 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         if is_streaming_input(X):
             return self._transform_streamed(X)
         images = self._to_images(X, reset=False)
+        if self.cache is False or self.cache is None:  # no key to compute: hashing costs a pass
+            return self._extract(images)
         return self._cached(_cache.array_hash(images), len(images), lambda: self._extract(images))
 
     def _transform_streamed(self, X) -> np.ndarray:
