@@ -195,9 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     args.image_size = DEMO_IMAGE_SIZE if args.image_size is None else args.image_size
     args.epochs = DEMO_EPOCHS if args.epochs is None else args.epochs
     args.unfreeze = DEMO_UNFREEZE if args.unfreeze is None else args.unfreeze
-    start = time.time()
-    try:
-        run_demo(
+    return _run_guarded(
+        "demo",
+        args,
+        lambda: run_demo(
             output=args.output,
             labels=args.labels,
             test_size=args.test_size,
@@ -209,9 +210,17 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             overwrite=args.overwrite,
             verbose=args.verbose,
-        )
+        ),
+    )
+
+
+def _run_guarded(label: str, args, run) -> int:
+    """Run a demo; a refusal to overwrite earlier results is a one-line message and exit code 2."""
+    start = time.time()
+    try:
+        run()
     except FileExistsError as exc:
-        print(f"keras-transfer demo: {exc}", file=sys.stderr)
+        print(f"keras-transfer {label}: {exc}", file=sys.stderr)
         return 2
     _finished(args, start)
     return 0
@@ -220,21 +229,18 @@ def main(argv: list[str] | None = None) -> int:
 def _run_adaptation(args) -> int:
     from keras_transfer.adaptation_demo import run_adaptation_demo
 
-    start = time.time()
-    try:
-        run_adaptation_demo(
+    return _run_guarded(
+        "demo --adaptation",
+        args,
+        lambda: run_adaptation_demo(
             args.output,
             seed=args.seed,
             epochs=args.epochs,
             quick=args.quick,
             overwrite=args.overwrite,
             verbose=args.verbose,
-        )
-    except FileExistsError as exc:
-        print(f"keras-transfer demo --adaptation: {exc}", file=sys.stderr)
-        return 2
-    _finished(args, start)
-    return 0
+        ),
+    )
 
 
 def _finished(args, start: float) -> None:
