@@ -91,8 +91,9 @@ class DANN(TwoDomainModel):
             network with BatchNorm computed over the mixed source + target batch (``False``)
             destroys DANN, while per-domain
             BatchNorm in training and target statistics after ``fit`` lift its target accuracy
-            to 0.72 +- 0.01, against 0.68 +- 0.04 without BatchNorm and about 0.45 for the
-            source-only network.
+            to 0.730 +- 0.005, against 0.693 +- 0.018 without BatchNorm and 0.422 +- 0.035 for
+            the source-only network (a one-seed exploration on a validation split of the
+            adaptation images found the mixed-batch variant at 0.43).
         **kwargs: passed to `keras.Model` (e.g. ``name``).
 
     Example:
