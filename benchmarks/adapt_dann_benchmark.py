@@ -45,13 +45,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from dann_benchmark import cnn  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from dann_benchmark import EpochTimer, cnn  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from keras_transfer.datasets import load_domain_pair  # noqa: E402
 from keras_transfer.models import DANN  # noqa: E402
@@ -111,17 +110,6 @@ def build_networks(seed, input_shape, num_classes, probability):
         last = discriminator.layers[-1]
         last.set_weights([-w for w in last.get_weights()])
     return encoder, task, discriminator
-
-
-class EpochTimer(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
 
 
 # ----- the three trainings -----------------------------------------------------------------------

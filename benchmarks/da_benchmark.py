@@ -128,6 +128,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+
+# benchmarks/ is on sys.path when this runs as a script
+from dann_benchmark import EpochTimer  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 import keras_transfer.models as kt_models  # noqa: E402
@@ -281,17 +284,6 @@ def augmentations(pair):
 
 
 # ----- training --------------------------------------------------------------------------------------
-class EpochTimer(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
-
-
 def sgd(steps):
     return keras.optimizers.SGD(DANNLearningRate(steps), momentum=0.9)
 

@@ -24,6 +24,19 @@ from keras_transfer.models import DANN  # noqa: E402
 from keras_transfer.schedules import ReversalSchedule  # noqa: E402
 
 
+class EpochTimer(keras.callbacks.Callback):
+    """Wall time of each epoch, in ``times`` (shared by the DA benchmarks)."""
+
+    def on_train_begin(self, logs=None):
+        self.times = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
+
+
 def load_pair(name: str, seed: int):
     try:
         from keras_transfer.datasets import load_domain_pair

@@ -157,10 +157,20 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
         self.label_loss_tracker = keras.metrics.Mean(name="label_loss")
 
     # ----- graph -------------------------------------------------------------------------------
-    def _uses_adabn(self) -> bool:
+    def uses_adabn(self) -> bool:
         """Whether AdaBN is on: ``adapt_batch_norm`` resolved (``"auto"``: a trainable BatchNorm
         layer in the feature extractor, bottleneck or label head, the layers predictions pass
-        through; a BatchNorm layer only in the domain head does not count)."""
+        through; a BatchNorm layer only in the domain head does not count). When True, ``fit``
+        ends with target BatchNorm statistics: score the model on source data inside
+        `keras_transfer.adaptation.batch_norm_statistics` (each domain with its own statistics).
+
+        Example:
+            >>> import keras
+            >>> from keras_transfer.models import DANN
+            >>> features = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.BatchNormalization()])
+            >>> DANN(features, 2).uses_adabn(), DANN(features, 2, adapt_batch_norm=False).uses_adabn()
+            (True, False)
+        """
         if self.adapt_batch_norm == "auto":
             return any(
                 td.has_trainable_batch_norm(layer)
@@ -193,7 +203,7 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
             return self.label_head(self._features(source, training), training=training)
         num_source = ops.shape(source)[0]
         batch = self._two_domain_batch(source, target, training)
-        if training and self._uses_adabn():  # each domain normalised with its own statistics
+        if training and self.uses_adabn():  # each domain normalised with its own statistics
             features = ops.concatenate(
                 [self._features(batch[:num_source], training), self._features(batch[num_source:], training)],
                 axis=0,
@@ -333,7 +343,7 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
                 f"{type(self).__name__} {self.name!r} has none. Add one (e.g. bottleneck=256) or "
                 "set adapt_batch_norm=False (or 'auto': on only when the model has one)."
             )
-        adapt = self._uses_adabn()
+        adapt = self.uses_adabn()
         if isinstance(x, (tuple, list)) and len(x) == 2 and any(is_streaming_input(part) for part in x):
             td.check_labels_structure(y)
             x = two_domain_dataset(

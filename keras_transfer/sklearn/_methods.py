@@ -53,17 +53,10 @@ def has_batch_norm(layer, trainable_only: bool = False) -> bool:
 
 
 def fitted_with_adabn(model) -> bool:
-    """Whether ``model`` is a two-domain model whose ``fit`` ends with AdaBN (its
-    ``adapt_batch_norm`` is True, or ``"auto"`` with a trainable BatchNorm layer), so that after
-    ``fit`` it holds target BatchNorm statistics."""
-    setting = getattr(model, "adapt_batch_norm", False)
-    if setting is True:
-        return True
-    if setting != "auto":
-        return False
-    # "auto": the rule of the two-domain models, a trainable BatchNorm layer on the prediction path
-    path = [getattr(model, name, None) for name in ("feature_extractor", "bottleneck", "label_head")]
-    return any(has_batch_norm(layer, trainable_only=True) for layer in path if layer is not None)
+    """Whether ``model`` is a two-domain model whose ``fit`` ends with AdaBN (its own
+    ``uses_adabn()``), so that after ``fit`` it holds target BatchNorm statistics."""
+    uses_adabn = getattr(model, "uses_adabn", None)
+    return bool(uses_adabn()) if callable(uses_adabn) else False
 
 
 def build(method: str, features, num_classes: int, adaptation_weight: float | None):

@@ -29,7 +29,7 @@ def test_the_default_is_auto_in_every_two_domain_model(cls):
         )
     model = cls(keras.layers.Dense(4), 3, **kwargs)
     assert model.adapt_batch_norm == "auto" and model.get_config()["adapt_batch_norm"] == "auto"
-    assert not model._uses_adabn()  # no BatchNorm layer
+    assert not model.uses_adabn()  # no BatchNorm layer
 
 
 @pytest.mark.backend_neutral
@@ -38,7 +38,7 @@ def test_default_on_a_batch_norm_model_ends_with_the_target_features_statistics(
     dense, norm = keras.layers.Dense(6), keras.layers.BatchNormalization()
     extractor = keras.Sequential([dense, norm, keras.layers.ReLU()])
     model = DANN(extractor, 3)
-    assert model._uses_adabn()
+    assert model.uses_adabn()
     _fit(model, xs, ys, xt)  # one target batch in the re-estimation: the exact mean and variance
     features = keras.ops.convert_to_numpy(dense(xt))  # the BatchNorm's input on the target
     np.testing.assert_allclose(
@@ -88,7 +88,7 @@ def test_default_without_batch_norm_on_the_prediction_path_trains_as_false(domai
 
     default, history = train()
     plain, plain_history = train(adapt_batch_norm=False)
-    assert not default._uses_adabn()
+    assert not default.uses_adabn()
     assert history == plain_history
     for a, b in zip(plain.weights, default.weights):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(b), keras.ops.convert_to_numpy(a))
@@ -99,10 +99,10 @@ def test_auto_is_decided_at_fit_time():
     xs, ys, xt = _data()
     norm = keras.layers.BatchNormalization()
     model = TargetRegularizedModel(keras.Sequential([norm, keras.layers.Dense(6)]), 3)
-    assert model._uses_adabn()
+    assert model.uses_adabn()
     norm.trainable = False  # e.g. a frozen pretrained backbone: its statistics are kept
     _fit(model, xs, ys, xt, epochs=1)
-    assert not model._uses_adabn()
+    assert not model.uses_adabn()
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(norm.moving_mean), np.zeros(4))  # initial
 
 
@@ -116,7 +116,7 @@ def test_auto_round_trips_through_config_and_keras_file(tmp_path):
     path = str(tmp_path / "dann.keras")
     model.save(path)
     loaded = keras.models.load_model(path)
-    assert loaded.adapt_batch_norm == "auto" and loaded._uses_adabn()
+    assert loaded.adapt_batch_norm == "auto" and loaded.uses_adabn()
     np.testing.assert_allclose(
         loaded.predict(xt, verbose=0), model.predict(xt, verbose=0), rtol=1e-5, atol=1e-6
     )
