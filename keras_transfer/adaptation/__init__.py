@@ -1,7 +1,13 @@
 """Domain adaptation tools: discrepancy and target losses, CDAN conditioning, AdaBN, unsupervised
-model selection, shift diagnostics."""
+model selection, shift diagnostics, a collapse check."""
 
 from keras_transfer.adaptation.batch_norm import adapt_batch_norm, batch_norm_statistics
+from keras_transfer.adaptation.collapse import (
+    CollapseReport,
+    CollapseWarning,
+    check_collapse,
+    warn_if_collapsed,
+)
 from keras_transfer.adaptation.conditional import (
     entropy_conditioning_weights,
     multilinear_map,
@@ -22,12 +28,15 @@ from keras_transfer.adaptation.model_selection import (
 
 __all__ = [
     "CORALLoss",
+    "CollapseReport",
+    "CollapseWarning",
     "EntropyLoss",
     "HIGHER_IS_BETTER",
     "MMDLoss",
     "MinimumClassConfusionLoss",
     "adapt_batch_norm",
     "batch_norm_statistics",
+    "check_collapse",
     "coral",
     "deep_embedded_validation",
     "embed_domains",
@@ -41,4 +50,5 @@ __all__ = [
     "randomized_multilinear_map",
     "reverse_validation",
     "soft_neighborhood_density",
+    "warn_if_collapsed",
 ]
