@@ -5,8 +5,11 @@ the config, downloads, unpickles or runs code from outside the `.keras` file.
 layers that load outside code refuse there (`keras.layers.TFSMLayer`, `keras.layers.Lambda`). Ours
 do the same: a `HubLayer` (and so a `HubBackbone` or a TF-Hub text encoder) names a SavedModel
 whose graph runs on every call, so its `from_config` calls `check_safe_mode` first. The user opts
-in with ``keras.saving.load_model(path, safe_mode=False)`` or
-``keras.config.enable_unsafe_deserialization()``.
+in per call with ``keras.saving.load_model(path, safe_mode=False)`` (recommended), or for the
+whole process with ``keras.config.enable_unsafe_deserialization()``: after that, Keras lets every
+later load through, even ``load_model(path, safe_mode=True)``. Keras 3.15 keeps the global switch
+and the per-call argument in the same flag, so `from_config` cannot tell them apart (and cannot
+warn about the global one).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ def check_safe_mode(class_name: str, action: str) -> None:
             f"Requested the deserialization of a `{class_name}`, which {action}. Code from outside "
             "the .keras file could run, so this is disallowed under safe_mode (the default of "
             "keras.saving.load_model). If you trust the file and what it names, pass "
-            "`safe_mode=False` to keras.saving.load_model, or call "
-            "`keras.config.enable_unsafe_deserialization()` before loading."
+            "`safe_mode=False` to keras.saving.load_model for this load (rather than "
+            "`keras.config.enable_unsafe_deserialization()`, which switches safe mode off for "
+            "every later load in the process, even those that pass safe_mode=True)."
         )

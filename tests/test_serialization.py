@@ -131,14 +131,14 @@ FACTORIES = {
         _models().TransferClassifier(_tiny_backbone(), 3, policy=_policies().UnfreezeTop(1)),
         _images(side=32),
     ),
-    "DANN": lambda hub: (_models().DANN(_mlp(), 3, scale=0.5), _features()),
+    "DANN": lambda hub: (_models().DANN(_mlp(), 3, adaptation_weight=0.5), _features()),
     "CDAN": lambda hub: (_models().CDAN(_mlp(), 3, entropy_conditioning=True), _features()),
     "DiscrepancyModel": lambda hub: (
         _models().DiscrepancyModel(_mlp(), 3, discrepancy=_adaptation().MMDLoss(bandwidths=[1.0, 2.0])),
         _features(),
     ),
     "TargetRegularizedModel": lambda hub: (
-        _models().TargetRegularizedModel(_mlp(), 3, weight=0.5),
+        _models().TargetRegularizedModel(_mlp(), 3, adaptation_weight=0.5),
         _features(),
     ),
     "SelfTraining": lambda hub: (
@@ -359,6 +359,9 @@ _UNSAFE_GLOBALLY = textwrap.dedent(
         print("refused:", "safe_mode=False" in str(exc))
     keras.config.enable_unsafe_deserialization()
     print("loaded:", type(keras.saving.load_model(sys.argv[1]).layers[0]).__name__)
+    # process-wide: an explicit per-call safe_mode=True no longer refuses (the README says so)
+    explicit = keras.saving.load_model(sys.argv[1], safe_mode=True)
+    print("explicit safe_mode=True after the switch:", type(explicit.layers[0]).__name__)
     """
 )
 
@@ -379,3 +382,16 @@ def test_enable_unsafe_deserialization_opts_in_to_hub_models(hub_module_dir, tmp
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "refused: True" in run.stdout and "loaded: HubBackbone" in run.stdout, run.stdout
+    assert "explicit safe_mode=True after the switch: HubBackbone" in run.stdout, run.stdout
+
+
+def test_safe_mode_refusal_recommends_the_per_call_opt_in(hub_module_dir, tmp_path):
+    from keras_transfer.backbones import HubBackbone
+
+    model = keras.Sequential([keras.Input((8, 8, 3)), HubBackbone(hub_module_dir, input_size=(8, 8))])
+    path = save_model(model, tmp_path / "hub.keras")
+    with pytest.raises(ValueError) as info:
+        keras.saving.load_model(path)
+    message = str(info.value)
+    assert "`safe_mode=False` to keras.saving.load_model for this load" in message
+    assert "every later load in the process" in message  # the global switch is not equivalent
