@@ -27,6 +27,49 @@ from keras_transfer._validation import check_images
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 
+MAX_IMAGE_PIXELS: int | None = 89_478_485
+"""The most pixels (height x width) an image file may have; a larger one is refused, before it is
+decoded, with an error naming the file. A small compressed file can hold a huge image (a 187 KB PNG
+of 8000 x 8000 decodes to 192 MB), so every reader checks the header first: `read_image` (and so
+the scikit-learn estimators, `keras_transfer.datasets.load_image_folder`) and the streaming
+decoder of `keras_transfer.streaming` (which reads the value when a dataset is built). The
+default is PIL's ``Image.MAX_IMAGE_PIXELS``. Set ``keras_transfer.image_io.MAX_IMAGE_PIXELS`` to
+another int to change it, or to None to turn the check off; files PIL decodes are also subject
+to PIL's own limit (it refuses images above twice ``PIL.Image.MAX_IMAGE_PIXELS``)."""
+
+
+def check_pixel_count(height: int, width: int, path, argument: str = "X") -> None:
+    """Raise ValueError naming ``path`` when ``height x width`` exceeds `MAX_IMAGE_PIXELS`.
+
+    Example:
+        >>> from keras_transfer.image_io import check_pixel_count
+        >>> check_pixel_count(100, 100, "small.png")
+        >>> check_pixel_count(20000, 20000, "huge.png")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: Image file 'huge.png' in `X` is 20000 x 20000 = 400000000 pixels, more than ...
+    """
+    limit = MAX_IMAGE_PIXELS
+    if limit is not None and int(height) * int(width) > limit:
+        raise ValueError(
+            f"Image file {os.fspath(path)!r} in `{argument}` is {height} x {width} = "
+            f"{int(height) * int(width)} pixels, more than keras_transfer.image_io.MAX_IMAGE_PIXELS="
+            f"{limit}: refused before decoding (a possible decompression bomb). Shrink the file, or "
+            "raise keras_transfer.image_io.MAX_IMAGE_PIXELS if you trust it."
+        )
+
+
+def _to_uint8(img, color_mode: str) -> np.ndarray:
+    """A PIL image -> uint8 pixels in ``color_mode``; 16-bit grayscale is scaled to 8 bits
+    (``round(v * 255 / 65535)``), not clipped as PIL's ``convert`` does (PIL already reads 16-bit
+    RGB PNGs as 8-bit RGB)."""
+    mode = "RGB" if color_mode == "rgb" else "L"
+    if img.mode.startswith("I;16") or (img.mode == "I" and img.format == "PNG"):
+        wide = np.asarray(img).astype(np.int64)  # 16-bit PNGs open as "I;16" (or "I" in older PIL)
+        gray = ((np.clip(wide, 0, 65535) * 255 + 32767) // 65535).astype(np.uint8)
+        return np.repeat(gray[..., None], 3, axis=-1) if mode == "RGB" else gray
+    return np.asarray(img.convert(mode), dtype=np.uint8)
+
 
 def is_path_input(X) -> bool:
     """True for a folder path, a path, or a list/array of paths."""
@@ -89,9 +132,13 @@ def read_image(
     """Decode one image file as uint8 ``(H, W, C)`` (C = 3 for "rgb", 1 for "grayscale"),
     resized with `resize_images` when ``size`` is given.
 
+    16-bit images are scaled to 8 bits (``round(v * 255 / 65535)``), not clipped. An image of more
+    than `MAX_IMAGE_PIXELS` pixels is refused from its header, before decoding.
+
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: the file is not a readable image.
+        ValueError: the file is not a readable image, or has more than `MAX_IMAGE_PIXELS` pixels
+            (PIL's own ``DecompressionBombError`` comes as this ValueError, naming the file).
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -100,7 +147,13 @@ def read_image(
         raise FileNotFoundError(f"`{argument}` names an image file that does not exist: {path!r}.")
     try:
         with Image.open(path) as img:
-            arr = np.asarray(img.convert("RGB" if color_mode == "rgb" else "L"), dtype=np.uint8)
+            check_pixel_count(img.height, img.width, path, argument)
+            arr = _to_uint8(img, color_mode)
+    except Image.DecompressionBombError as exc:
+        raise ValueError(
+            f"Could not read image {path!r} in `{argument}`: PIL refused it as a possible "
+            f"decompression bomb ({exc}). Raise PIL.Image.MAX_IMAGE_PIXELS if you trust the file."
+        ) from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise ValueError(f"Could not read image {path!r} in `{argument}`: {exc}") from exc
     if arr.ndim == 2:

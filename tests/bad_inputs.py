@@ -143,7 +143,8 @@ _TMP: dict[str, str] = {}
 def _tmp(kind: str) -> str:
     """A path for the file-system cases, made once per process: ``"empty"`` (an empty folder),
     ``"text"`` (a folder of two non-image files), ``"images"`` (two class folders of two 8x8 PNG
-    files), ``"file"`` (an existing ``.keras`` file), ``"missing"`` (a path that does not exist)."""
+    files), ``"bomb"`` (a class folder holding a decompression bomb), ``"file"`` (an existing
+    ``.keras`` file), ``"missing"`` (a path that does not exist)."""
     if kind in _TMP:
         return _TMP[kind]
     if "root" not in _TMP:
@@ -161,6 +162,9 @@ def _tmp(kind: str) -> str:
         for name in ("a.txt", "b.csv"):
             with open(os.path.join(path, name), "w") as fh:
                 fh.write("no pixels here")
+    if kind == "bomb":  # one class folder holding a ~100 KB PNG of 10,000 x 10,000 pixels
+        os.makedirs(os.path.join(path, "cat"), exist_ok=True)
+        png_bomb(os.path.join(path, "cat", "bomb.png"))
     if kind == "images":
         from PIL import Image
 
@@ -170,6 +174,42 @@ def _tmp(kind: str) -> str:
                 Image.fromarray(_images(1, 8, seed=i)[0]).save(os.path.join(path, label, f"{i}.png"))
     _TMP[kind] = path
     return path
+
+
+def png_bomb(path, side=10_000):
+    """Write a valid grayscale PNG of side x side black pixels: ~100 KB on disk, side**2 bytes
+    decoded (10,000 x 10,000 = 1e8 pixels, above PIL's and our default limit of 89,478,485)."""
+    import struct
+    import zlib
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    comp = zlib.compressobj(9)
+    row = b"\0" * (side + 1)  # filter byte + pixels
+    body = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    with open(path, "wb") as fh:
+        fh.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return str(path)
+
+
+def _pil_refuses(call):
+    """Run ``call`` with our pixel limit off and PIL's own at 30 pixels (it refuses above 60)."""
+
+    def run():
+        from PIL import Image
+
+        from keras_transfer import image_io
+
+        ours, pils = image_io.MAX_IMAGE_PIXELS, Image.MAX_IMAGE_PIXELS
+        image_io.MAX_IMAGE_PIXELS, Image.MAX_IMAGE_PIXELS = None, 30
+        try:
+            return call()
+        finally:
+            image_io.MAX_IMAGE_PIXELS, Image.MAX_IMAGE_PIXELS = ours, pils
+
+    return run
 
 
 def _tiny_model():
@@ -1773,6 +1813,20 @@ def _dataset_cases() -> list[Case]:
             area=area,
         ),
         Case("load_image_folder(123)", "path", lambda: ds.load_image_folder(123), area=area),
+        Case(
+            "load_image_folder holding a decompression bomb",
+            "path",
+            lambda: ds.load_image_folder(_tmp("bomb"), image_size=8),
+            area=area,
+            expect=r"bomb\.png.*MAX_IMAGE_PIXELS",
+        ),
+        Case(
+            "load_image_folder holding an image PIL refuses as a bomb",
+            "path",
+            _pil_refuses(lambda: ds.load_image_folder(_tmp("images"))),
+            area=area,
+            expect=r"\d\.png.*decompression bomb",
+        ),
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from keras_transfer import image_io
 from keras_transfer.image_io import read_image, resize_images
 
 COLOR_MODES = ("rgb", "grayscale")
@@ -12,10 +13,26 @@ NONE_DECODED_TAG = "keras_transfer.streaming: none of the files could be decoded
 
 
 def decoder(color_mode):
-    """path -> uint8 (H, W, C): native JPEG/8-bit PNG decoding, PIL (read_image) for the rest."""
+    """path -> uint8 (H, W, C): native JPEG/8-bit PNG decoding, PIL (read_image) for the rest.
+
+    An image of more than ``keras_transfer.image_io.MAX_IMAGE_PIXELS`` pixels (read now, when the
+    dataset is built) fails from its header, before any pixel is decoded: JPEG and PNG sizes are
+    read in the graph, other formats by `read_image`.
+    """
     import tensorflow as tf
 
     channels = 3 if color_mode == "rgb" else 1
+    limit = image_io.MAX_IMAGE_PIXELS
+
+    def capped(height, width, decode_pixels):
+        if limit is None:
+            return decode_pixels()
+        pixels = tf.cast(height, tf.int64) * tf.cast(width, tf.int64)
+        check = tf.debugging.assert_less_equal(
+            pixels, tf.constant(limit, tf.int64), message="image above MAX_IMAGE_PIXELS"
+        )
+        with tf.control_dependencies([check]):
+            return tf.identity(decode_pixels())
 
     def pil(path):
         return read_image(path.decode(), None, color_mode)
@@ -41,15 +58,26 @@ def decoder(color_mode):
         )
 
         def jpeg():
-            components = tf.io.extract_jpeg_shape(raw)[2]
-            return tf.cond(
-                components <= 3,
-                lambda: to_mode(tf.io.decode_jpeg(raw, channels=3, dct_method="INTEGER_ACCURATE")),
-                lambda: via_pil(path),
+            shape = tf.io.extract_jpeg_shape(raw)
+            return capped(
+                shape[0],
+                shape[1],
+                lambda: tf.cond(
+                    shape[2] <= 3,
+                    lambda: to_mode(tf.io.decode_jpeg(raw, channels=3, dct_method="INTEGER_ACCURATE")),
+                    lambda: via_pil(path),
+                ),
             )
 
         def png():
-            return to_mode(tf.ensure_shape(tf.io.decode_png(raw, channels=3), (None, None, 3)))
+            # IHDR: width and height are big-endian uint32 at bytes 16-23 of the file
+            halves = tf.io.decode_raw(tf.strings.substr(head, 16, 8), tf.uint16, little_endian=False)
+            halves = tf.cast(halves, tf.int64)
+            return capped(
+                halves[2] * 65536 + halves[3],
+                halves[0] * 65536 + halves[1],
+                lambda: to_mode(tf.ensure_shape(tf.io.decode_png(raw, channels=3), (None, None, 3))),
+            )
 
         return tf.cond(is_jpeg, jpeg, lambda: tf.cond(is_png8, png, lambda: via_pil(path)))
 

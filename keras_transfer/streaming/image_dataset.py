@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from keras_transfer import image_io
 from keras_transfer.image_io import is_path_input
 from keras_transfer.streaming._decode import ERROR_TAG, NONE_DECODED_TAG, resizer
 from keras_transfer.streaming._files import is_dataset
@@ -142,9 +143,16 @@ def numpy_batches(dataset):
             text = str(exc)
             if ERROR_TAG in text:
                 path = text.split(ERROR_TAG, 1)[1].split("Remove it", 1)[0].strip(" []\n")
+                limit = image_io.MAX_IMAGE_PIXELS
                 raise ValueError(
-                    f"Could not decode image file {path}: it is not an image, truncated or unreadable. "
-                    "Remove it, or pass on_error='skip' to skip unreadable files."
+                    f"Could not decode image file {path}: it is not an image, truncated or unreadable"
+                    + (
+                        ""
+                        if limit is None
+                        else f", or larger than keras_transfer.image_io.MAX_IMAGE_PIXELS={limit} "
+                        "pixels (refused before decoding: a possible decompression bomb)"
+                    )
+                    + ". Remove it, or pass on_error='skip' to skip unreadable files."
                 ) from None
             if NONE_DECODED_TAG in text:
                 count = text.split(NONE_DECODED_TAG, 1)[1].split("]", 2)[1].strip(" [")
