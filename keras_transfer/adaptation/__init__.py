@@ -25,6 +25,7 @@ from keras_transfer.adaptation.model_selection import (
     reverse_validation,
     soft_neighborhood_density,
 )
+from keras_transfer.adaptation.source_free import centroid_pseudo_labels, information_maximization
 
 __all__ = [
     "CORALLoss",
@@ -36,12 +37,14 @@ __all__ = [
     "MinimumClassConfusionLoss",
     "adapt_batch_norm",
     "batch_norm_statistics",
+    "centroid_pseudo_labels",
     "check_collapse",
     "coral",
     "deep_embedded_validation",
     "embed_domains",
     "entropy",
     "entropy_conditioning_weights",
+    "information_maximization",
     "mcc_loss",
     "mmd",
     "multilinear_map",

@@ -6,15 +6,20 @@ from keras_transfer.models.dann import DANN
 from keras_transfer.models.discrepancy_model import DiscrepancyModel
 from keras_transfer.models.lenet import lenet_networks
 from keras_transfer.models.self_training import SelfTraining
+from keras_transfer.models.shot import SHOT
 from keras_transfer.models.target_regularized_model import TargetRegularizedModel
+from keras_transfer.models.tent import TENT, adapt_at_test_time
 from keras_transfer.models.transfer_classifier import TransferClassifier
 
 __all__ = [
     "CDAN",
     "DANN",
     "DiscrepancyModel",
+    "SHOT",
     "SelfTraining",
+    "TENT",
     "TargetRegularizedModel",
     "TransferClassifier",
+    "adapt_at_test_time",
     "lenet_networks",
 ]
