@@ -15,6 +15,10 @@ HIGHER_IS_BETTER = {
     "snd": True,
     "dev": False,
     "reverse_validation": True,
+    "bnm": True,
+    "im": True,
+    "class_ami": True,
+    "mixval": True,
 }
 
 
@@ -219,3 +223,170 @@ def reverse_validation(
     model = clone(estimator) if estimator is not None else LogisticRegression(max_iter=1000)
     model.fit(np.asarray(target_features), pred)
     return float(np.mean(model.predict(np.asarray(source_features)) == source_labels))
+
+
+def batch_nuclear_norm(target_probabilities) -> float:
+    """Batch nuclear-norm (BNM) of the target predictions; higher is better.
+
+    Cui et al., "Towards Discriminability and Diversity: Batch Nuclear-norm Maximization under
+    Label Insufficient Situations", CVPR 2020; used as a validator by Musgrave et al., "Three
+    New Validators and a Large-Scale Benchmark Ranking for Unsupervised Domain Adaptation"
+    (2022): the nuclear norm (sum of singular values) of the ``(n, num_classes)`` prediction
+    matrix divided by ``n``. It grows with both confidence and diversity: ``n`` one-hot rows
+    spread over ``k`` classes in equal parts score ``sqrt(k / n)``; all rows in one class score
+    ``1 / sqrt(n)``.
+
+    Args:
+        target_probabilities: ``(n, num_classes)`` predicted probabilities on target data.
+
+    Returns:
+        The BNM score, in ``(0, sqrt(min(n, num_classes) / n)]``.
+
+    Example:
+        >>> import numpy as np
+        >>> from keras_transfer.adaptation import batch_nuclear_norm
+        >>> diverse = np.repeat(np.eye(4), 25, axis=0)  # 100 confident rows, 4 classes
+        >>> round(batch_nuclear_norm(diverse), 4)
+        0.2
+        >>> round(batch_nuclear_norm(np.tile([[1.0, 0, 0, 0]], (100, 1))), 4)
+        0.1
+    """
+    p = _check_probabilities(target_probabilities, "target_probabilities")
+    return float(np.linalg.svd(p, compute_uv=False).sum() / len(p))
+
+
+def information_maximization_score(target_probabilities) -> float:
+    """Information maximisation (IM) of the target predictions; higher is better.
+
+    The mutual information between inputs and predicted classes estimated on the target rows,
+    ``H(mean_i p_i) - mean_i H(p_i)`` (Gomes, Krause and Perona, NeurIPS 2010; the objective of
+    SHOT, Liang et al., ICML 2020; a validator in Musgrave et al. 2022): confident (low
+    per-row entropy) and diverse (high entropy of the average prediction) scores high.
+
+    Args:
+        target_probabilities: ``(n, num_classes)`` predicted probabilities on target data.
+
+    Returns:
+        The IM score in nats, in ``[-log(num_classes), log(num_classes)]`` (>= 0 in practice).
+
+    Example:
+        >>> import numpy as np
+        >>> from keras_transfer.adaptation import information_maximization_score
+        >>> round(information_maximization_score(np.repeat(np.eye(2), 5, axis=0)), 4)  # log 2
+        0.6931
+        >>> round(information_maximization_score(np.full((10, 2), 0.5)), 4)
+        0.0
+    """
+    p = _check_probabilities(target_probabilities, "target_probabilities")
+    mean = p.mean(axis=0)
+    diversity = -np.sum(mean * np.log(np.clip(mean, 1e-12, 1.0)))
+    return float(diversity - np.mean(-np.sum(p * np.log(np.clip(p, 1e-12, 1.0)), axis=1)))
+
+
+def class_ami(target_features, target_probabilities, random_state: int = 0) -> float:
+    """ClassAMI: agreement of the predicted classes with clusters of the target features; higher
+    is better.
+
+    Musgrave et al., "Three New Validators and a Large-Scale Benchmark Ranking for Unsupervised
+    Domain Adaptation" (2022): k-means with ``k = num_classes`` on the target features (here
+    L2-normalised rows), then the adjusted mutual information between the cluster assignments
+    and the predicted labels (``sklearn.metrics.adjusted_mutual_info_score``). A model whose
+    predicted classes follow the structure of its own target features scores high.
+
+    Args:
+        target_features: ``(n, d)`` target features (e.g. the layer the label head reads).
+        target_probabilities: ``(n, num_classes)`` predicted probabilities on the same rows.
+        random_state: seed of k-means.
+
+    Returns:
+        The adjusted mutual information, at most 1 (about 0 for unrelated labellings).
+
+    Example:
+        >>> import numpy as np
+        >>> from keras_transfer.adaptation import class_ami
+        >>> rng = np.random.default_rng(0)
+        >>> y = rng.integers(0, 3, 150)
+        >>> x = rng.normal(size=(150, 4)) + 6 * np.eye(4)[y]
+        >>> class_ami(x, np.eye(3)[y]) > 0.9
+        True
+        >>> abs(class_ami(x, np.eye(3)[rng.integers(0, 3, 150)])) < 0.05
+        True
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    p = _check_probabilities(target_probabilities, "target_probabilities")
+    features = np.asarray(target_features)
+    if features.dtype.kind not in "biuf" or features.ndim != 2 or len(features) != len(p):
+        raise ValueError(
+            "`target_features` must be real numbers of shape (n, d), one row per row of "
+            f"`target_probabilities` ({len(p)}); received dtype={features.dtype}, shape={features.shape}."
+        )
+    features = features.astype("float64")
+    check_finite(features, "target_features")
+    random_state = check_random_state(random_state)
+    norms = np.linalg.norm(features, axis=1, keepdims=True)
+    unit = features / np.where(norms > 0, norms, 1.0)
+    k = min(p.shape[1], len(np.unique(unit, axis=0)))
+    if k < 2:
+        return 0.0  # every row has the same feature: no cluster structure to agree with
+    clusters = KMeans(k, n_init=3, random_state=random_state).fit_predict(unit)
+    return float(adjusted_mutual_info_score(clusters, p.argmax(axis=1)))
+
+
+def mix_validation(predict, target_x, alpha: float = 0.55, random_state: int = 0) -> float:
+    """MixVal: how consistently the model labels mixed target inputs; higher is better.
+
+    Hu et al., "Mixed Samples as Probes for Unsupervised Model Selection in Domain Adaptation",
+    NeurIPS 2023 (as in SKADA-Bench's ``MixValScorer``): pair every target input with a random
+    other one (never itself), mix them ``alpha * x_a + (1 - alpha) * x_b`` (``alpha > 0.5``), and check whether
+    the model predicts ``x_a``'s predicted label for the mix. The score averages this accuracy
+    over pairs with the same predicted label (intra-cluster) and pairs with different ones
+    (inter-cluster); a group with no pair is left out of the average.
+
+    Args:
+        predict: a callable mapping a batch of inputs to ``(n, num_classes)`` probabilities
+            (e.g. a Keras model, or ``estimator.predict_proba``).
+        target_x: ``(n >= 2, ...)`` unlabelled target inputs (images or features).
+        alpha: mixing weight of the first input, in (0.5, 1).
+        random_state: seed of the pairing.
+
+    Returns:
+        The interpolation consistency, in [0, 1].
+
+    Example:
+        >>> import numpy as np
+        >>> from keras_transfer.adaptation import mix_validation
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(scale=0.3, size=(200, 2)) + 5 * rng.choice([-1, 1], (200, 1))
+        >>> def rule(boundary):
+        ...     return lambda z: np.stack([z[:, 0] < boundary, z[:, 0] >= boundary], 1).astype(float)
+        >>> good, shifted = mix_validation(rule(0.0), x), mix_validation(rule(2.0), x)
+        >>> bool(good > 0.9 and shifted < 0.8)  # the boundary between the clusters wins
+        True
+    """
+    alpha = float(alpha)
+    if not 0.5 < alpha < 1.0:
+        raise ValueError(f"`alpha` must be in (0.5, 1); received alpha={alpha!r}.")
+    if not callable(predict):
+        raise ArgumentTypeError(
+            f"`predict` must be a callable returning class probabilities; received {type(predict).__name__}."
+        )
+    x = np.asarray(target_x)
+    if x.dtype.kind not in "biuf" or x.ndim < 2 or len(x) < 2:
+        raise ValueError(
+            "`target_x` must be at least 2 rows of real-valued inputs; received "
+            f"dtype={x.dtype}, shape={x.shape}."
+        )
+    random_state = check_random_state(random_state)
+    x = x.astype("float32")
+    labels = _check_probabilities(np.asarray(predict(x)), "predict(target_x)").argmax(axis=1)
+    order = np.random.default_rng(random_state).permutation(len(x))
+    pair = np.empty_like(order)
+    pair[order] = np.roll(order, -1)  # a random pairing in which no input is mixed with itself
+    mixed = alpha * x + (1.0 - alpha) * x[pair]
+    agree = _check_probabilities(np.asarray(predict(mixed)), "predict(mixed)").argmax(axis=1) == labels
+    same = labels == labels[pair]
+    groups = [agree[same].mean()] if same.any() else []
+    groups += [agree[~same].mean()] if (~same).any() else []
+    return float(np.mean(groups))

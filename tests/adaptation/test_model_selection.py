@@ -5,7 +5,11 @@ import pytest
 
 from keras_transfer.adaptation import (
     HIGHER_IS_BETTER,
+    batch_nuclear_norm,
+    class_ami,
     deep_embedded_validation,
+    information_maximization_score,
+    mix_validation,
     prediction_entropy,
     reverse_validation,
     soft_neighborhood_density,
@@ -101,3 +105,70 @@ def test_model_selection_bad_inputs():
         deep_embedded_validation(np.full((8, 2), np.nan), np.ones(8), xt)
     with pytest.raises(ValueError, match="`target_features` contains NaN"):
         reverse_validation(np.full((8, 2), np.nan), np.arange(8) % 2, xs, np.arange(8) % 2)
+
+
+@pytest.mark.backend_neutral
+def test_batch_nuclear_norm_matches_svd_and_closed_forms():
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(4), size=30)
+    assert batch_nuclear_norm(p) == pytest.approx(np.linalg.norm(p, "nuc") / 30, rel=1e-12)
+    # n one-hot rows over k classes in equal parts: sqrt(k / n); all in one class: 1 / sqrt(n)
+    assert batch_nuclear_norm(np.repeat(np.eye(5), 20, axis=0)) == pytest.approx(np.sqrt(5 / 100))
+    assert batch_nuclear_norm(np.tile(np.eye(5)[:1], (100, 1))) == pytest.approx(0.1)
+    _, _, _, yt = _domains()
+    adapted = _softmax(6.0 * np.eye(3)[yt])
+    collapsed = _softmax(np.tile([4.0, 0.0, 0.0], (len(yt), 1)))
+    assert better("bnm", batch_nuclear_norm(adapted), batch_nuclear_norm(collapsed))
+
+
+@pytest.mark.backend_neutral
+def test_information_maximization_score_is_diversity_minus_entropy():
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(3), size=50)
+    mean = p.mean(0)
+    expected = -np.sum(mean * np.log(mean)) - np.mean(-np.sum(p * np.log(p), axis=1))
+    assert information_maximization_score(p) == pytest.approx(expected, rel=1e-10)
+    one_class = np.tile([[1.0, 0.0, 0.0]], (50, 1))  # confident but not diverse: 0
+    assert information_maximization_score(one_class) == pytest.approx(0.0, abs=1e-9)
+    balanced = np.repeat(np.eye(3), 10, axis=0)  # confident and diverse: log 3, the maximum
+    assert information_maximization_score(balanced) == pytest.approx(np.log(3))
+    assert better("im", information_maximization_score(balanced), information_maximization_score(p))
+
+
+@pytest.mark.backend_neutral
+def test_class_ami_rewards_predictions_that_follow_feature_clusters():
+    _, _, xt, yt = _domains()
+    rng = np.random.default_rng(0)
+    good = class_ami(xt, np.eye(3)[yt])
+    half = np.where(rng.random(len(yt)) < 0.5, yt, rng.integers(0, 3, len(yt)))
+    noisy = class_ami(xt, np.eye(3)[half])
+    scrambled = class_ami(xt, np.eye(3)[rng.integers(0, 3, len(yt))])
+    assert good > 0.9 and better("class_ami", good, noisy) and better("class_ami", noisy, scrambled)
+    assert abs(scrambled) < 0.05
+    assert class_ami(np.ones((20, 3)), np.eye(2)[np.arange(20) % 2]) == 0.0  # no structure
+    with pytest.raises(ValueError, match="`target_features` must be real numbers of shape"):
+        class_ami(xt[:-1], np.eye(3)[yt])
+
+
+@pytest.mark.backend_neutral
+def test_mix_validation_prefers_the_boundary_between_clusters():
+    rng = np.random.default_rng(0)
+    side = rng.choice([-1.0, 1.0], size=(300, 1))
+    x = rng.normal(scale=0.3, size=(300, 2)) + 5.0 * side
+
+    def rule(boundary):
+        return lambda z: np.stack([z[:, 0] < boundary, z[:, 0] >= boundary], axis=1).astype(float)
+
+    centred, shifted = mix_validation(rule(0.0), x), mix_validation(rule(1.5), x)
+    # shifted: every inter-cluster mix whose first input is on the right lands left of 1.5
+    assert centred > 0.95 and shifted == pytest.approx(0.75, abs=0.03)
+    # hand-computed on 2 rows: the pair (0, 1) mixes to 0.55*x0 + 0.45*x1
+    x2 = np.array([[-5.0, 0.0], [5.0, 0.0]])
+    assert mix_validation(rule(0.0), x2) == 1.0  # both mixes stay on their first input's side
+    assert mix_validation(rule(0.6), x2) == 0.5  # 0.5 < 0.6: the mix of (5, -5) changes side
+    with pytest.raises(ValueError, match=r"`alpha` must be in \(0.5, 1\)"):
+        mix_validation(rule(0.0), x, alpha=0.4)
+    with pytest.raises(TypeError, match="`predict` must be a callable"):
+        mix_validation("model", x)
+    with pytest.raises(ValueError, match="`target_x` must be at least 2 rows"):
+        mix_validation(rule(0.0), x[:1])
