@@ -8,6 +8,12 @@ folder (so the final rename never crosses file systems), renames it over the tar
 gets its own temporary name (`tempfile.mkstemp`), so concurrent writers of one target never share
 a half-written file: the last one to finish wins, whole.
 
+A writer killed mid-write (SIGKILL, power loss) cannot remove its temporary file. The name
+carries the writing process's id and a tag of its host (``.<name>.<host>-<pid>.<random><suffix>``),
+so the next write into that folder removes the temporary files this package's writers left on
+this host whose process no longer runs (POSIX only; a live writer's file, or another host's, is
+never touched).
+
 This module imports nothing heavy: use it for any file the package writes (models, weights,
 caches, figures).
 """
@@ -15,13 +21,17 @@ caches, figures).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
+import socket
+import stat
 import tempfile
 from collections.abc import Iterator
 
 from keras_transfer._validation import ArgumentTypeError, check_bool
 
-__all__ = ["atomic_write", "save_model"]
+__all__ = ["atomic_write", "remove_stale_temporaries", "save_model"]
 
 
 def _suffix(name: str) -> str:
@@ -57,6 +67,51 @@ def _check_path(path) -> str:
     return path
 
 
+_HOST = hashlib.blake2b(socket.gethostname().encode("utf-8", "replace"), digest_size=3).hexdigest()
+_TEMP = re.compile(rf"^\..+\.{_HOST}-(\d+)\.[a-z0-9_]{{8}}(\..*)?$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: existence check only (POSIX)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it runs, as another user
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str) -> list[str]:
+    """Remove the temporary files `atomic_write` left in ``folder`` when its writer was killed:
+    those made on this host by a process that no longer runs. Returns the removed paths.
+
+    Called by every `atomic_write`; does nothing off POSIX (there a process id cannot be probed
+    safely).
+
+    Example:
+        >>> import os, tempfile
+        >>> from keras_transfer.io_utils import remove_stale_temporaries
+        >>> remove_stale_temporaries(tempfile.mkdtemp())
+        []
+    """
+    if os.name != "posix":
+        return []
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        match = _TEMP.match(entry.name)
+        if match is None or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                os.remove(entry.path)
+                removed.append(entry.path)
+    return removed
+
+
 def _fsync(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -74,8 +129,11 @@ def atomic_write(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator
     `keras.Model.save` check them: ``.keras``, ``.weights.h5``) and exists, empty, when the block
     starts. When the block ends without an exception the file is flushed to disk and renamed over
     ``path`` with `os.replace`; when it raises, the temporary file is removed, ``path`` is left as
-    it was, and the exception propagates. The new file gets the permissions of the file it
-    replaces, or those of a newly created file (0666 less the umask).
+    it was, and the exception propagates. The new file gets the permissions of the regular file it
+    replaces, or those of a newly created file (0666 less the umask). A symbolic link at ``path``
+    is replaced by the new file, and its target is neither written nor consulted for permissions
+    (`save_model` resolves a link first, to write through it). Temporary files that killed
+    writers left in the folder are removed first (`remove_stale_temporaries`).
 
     Args:
         path: the file to write.
@@ -103,7 +161,7 @@ def atomic_write(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator
     folder, name = os.path.split(path)
     if not name:
         raise ValueError(f"`path` must name a file; received path={path!r}.")
-    if os.path.isdir(path):
+    if os.path.isdir(path) and not os.path.islink(path):
         raise IsADirectoryError(f"`path`={path!r} is a folder; pass the path of a file inside it.")
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"`path`={path!r} exists; pass overwrite=True to replace it.")
@@ -113,12 +171,17 @@ def atomic_write(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator
         raise type(exc)(
             f"`path`={path!r}: cannot create its folder {folder!r} ({exc.strerror or exc})."
         ) from None
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=_suffix(name))
+    remove_stale_temporaries(folder)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.{_HOST}-{os.getpid()}.", suffix=_suffix(name))
     os.close(fd)
     try:
         yield tmp
-        if os.path.isfile(path):
-            mode = os.stat(path).st_mode & 0o7777
+        try:
+            existing = os.lstat(path)  # never follow a link: its target's mode is not ours to copy
+        except FileNotFoundError:
+            existing = None
+        if existing is not None and stat.S_ISREG(existing.st_mode):
+            mode = existing.st_mode & 0o7777
         else:
             mode = 0o666 & ~_umask()
         os.chmod(tmp, mode)
@@ -139,6 +202,9 @@ def atomic_write(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator
 
 def save_model(model, path: str | os.PathLike, *, overwrite: bool = True, **kwargs) -> str:
     """``model.save(path)``, atomically: on failure the previous file at ``path`` is left intact.
+
+    A symbolic link at ``path`` is written through, as ``model.save`` does: its target gets the
+    new model and the link stays.
 
     Args:
         model: a `keras.Model`.
@@ -165,6 +231,9 @@ def save_model(model, path: str | os.PathLike, *, overwrite: bool = True, **kwar
         raise ArgumentTypeError(
             f"`model` must be a keras.Model (an object with a save method); received {type(model).__name__}."
         )
-    with atomic_write(path, overwrite=overwrite) as tmp:
+    target = os.fspath(path)
+    if os.path.islink(target):
+        target = os.path.realpath(target)  # write the link's target, keep the link
+    with atomic_write(target, overwrite=overwrite) as tmp:
         model.save(tmp, overwrite=True, **kwargs)
     return os.fspath(path)

@@ -868,6 +868,13 @@ def _sklearn_cases() -> list[Case]:
         ),
         Case("empty X into FeatureExtractor", "X", lambda: _extractor().fit_transform(x[:0]), area=area),
         Case(
+            "FeatureExtractor cache folder under a regular file (the features still come back)",
+            "cache",
+            lambda: _extractor(cache=os.path.join(_tmp("file"), "cache")).fit_transform(x),
+            warning=True,
+            area=area,
+        ),
+        Case(
             "string array into FeatureExtractor",
             "X",
             lambda: _extractor().fit_transform(np.array([["a", "b"], ["c", "d"]])),

@@ -146,3 +146,83 @@ def test_bad_paths_and_models_name_the_argument(tmp_path):
     with pytest.raises(OSError, match="`path`=.*cannot create its folder"):
         save_model(model, file / "m.keras")
     assert _files(tmp_path) == ["a.keras"]
+
+
+def test_save_model_onto_a_symlink_writes_through_it(tmp_path):
+    import keras
+
+    target = tmp_path / "real" / "model.keras"
+    target.parent.mkdir()
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    save_model(model, target)
+    link = tmp_path / "latest.keras"
+    link.symlink_to(target)
+    bigger = keras.Sequential([keras.Input((3,)), keras.layers.Dense(5)])
+    assert save_model(bigger, link) == str(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)  # the link stays a link
+    assert keras.saving.load_model(target).output_shape == (None, 5)  # its target was updated
+
+
+def test_atomic_write_does_not_take_a_symlinks_target_mode(tmp_path):
+    """A planted link to a world-writable file must not make the new file world-writable."""
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("theirs")
+    os.chmod(elsewhere, 0o666)
+    entry = tmp_path / "cache" / "key.json"
+    entry.parent.mkdir()
+    entry.symlink_to(elsewhere)
+    with atomic_write(entry) as tmp, open(tmp, "w") as f:
+        f.write("ours")
+    assert not entry.is_symlink() and entry.read_text() == "ours"
+    assert stat.S_IMODE(os.stat(entry).st_mode) & 0o022 == 0  # not group/world-writable
+    assert elsewhere.read_text() == "theirs"  # the link's target was not written
+
+
+_KILLED_WRITER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from keras_transfer.io_utils import atomic_write
+
+    with atomic_write(sys.argv[1]) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(b"half a model")
+        print(tmp, flush=True)
+        if sys.argv[2] == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        sys.stdin.readline()  # a live writer: waits until told to go on
+    """
+)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="stale temporaries are recognised by process id on POSIX")
+def test_stale_temporaries_of_killed_writers_are_removed_by_the_next_save(tmp_path):
+    import keras
+
+    target = str(tmp_path / "model.keras")
+    stale = []
+    for _ in range(3):
+        run = subprocess.run(
+            [sys.executable, "-c", _KILLED_WRITER, target, "kill"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == -9, run.stderr[-2000:]
+        stale.append(run.stdout.strip())
+        # each new writer removed the file the previous killed one left; its own stays behind
+        assert _files(tmp_path) == [os.path.basename(stale[-1])]
+    live = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_WRITER, target, "wait"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        in_progress = live.stdout.readline().strip()
+        save_model(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]), target)
+        assert not any(os.path.exists(p) for p in stale)  # the killed writers' files are gone
+        assert os.path.exists(in_progress)  # a running writer's file is left alone
+        live.communicate("go\n", timeout=120)
+    finally:
+        live.kill()
+    assert _files(tmp_path) == ["model.keras"]

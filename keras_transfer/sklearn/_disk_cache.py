@@ -21,23 +21,39 @@ Writes are atomic (`keras_transfer.io_utils.atomic_write`: a temporary file uniq
 in the same folder, renamed over the target with ``os.replace``), so concurrent processes that
 share a directory never read a half-written file. The sidecar is written before the features:
 a reader that comes between the two writes finds the sidecar without (or with the previous)
-``.npy`` and treats it as a miss, never as a valid entry.
+``.npy`` and treats it as a miss, never as a valid entry. A write that fails (a read-only
+folder, a full disk, a cache path under a regular file) warns, removes what it wrote, and the
+caller keeps its features: a cache never costs the result.
+
+Reads open both files without following symbolic links (``O_NOFOLLOW``; a link is a bad entry and
+the rewrite replaces the link, never its target) and accept only regular files; the ``.npy`` file's
+size is checked against the shape before a byte of it is read, so a huge bogus file is not read.
+
+What the checks do and do not protect against: the sha256 detects corruption (a torn write,
+flipped bits, a file replaced by accident), not tampering: whoever can write to the directory can
+write a matching sidecar for any features they like, and every later ``transform`` returns them.
+Nothing in an entry is ever executed or unpickled, so a hostile entry can change features, not run
+code. Use a cache directory that only you (or users you trust with your results) can write to:
+not a world-writable folder such as ``/tmp`` itself, but a folder of your own inside it.
 
 Example:
     >>> import tempfile, numpy as np
     >>> from keras_transfer.sklearn import _disk_cache
     >>> folder = tempfile.mkdtemp()
     >>> _disk_cache.write(folder, "abc", np.ones((2, 3), "float32"))
+    True
     >>> _disk_cache.read(folder, "abc", expected_shape=(2, 3)).sum()
     np.float32(6.0)
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
+import stat
 import warnings
 
 import numpy as np
@@ -47,10 +63,12 @@ from keras_transfer.io_utils import atomic_write
 FORMAT = "keras_transfer.feature_cache"
 VERSION = 1
 DTYPE = "float32"
+_MAX_SIDECAR_BYTES = 64 * 1024  # a real sidecar is ~200 bytes
+_MAX_NPY_HEADER_BYTES = 65_535 + 10  # the largest .npy version 1.0 header numpy writes
 
 
 class FeatureCacheWarning(UserWarning):
-    """A disk cache entry failed verification and is recomputed."""
+    """A disk cache entry failed verification and is recomputed, or could not be written."""
 
 
 def _paths(directory: str, key: str) -> tuple[str, str]:
@@ -66,12 +84,40 @@ def _bad(path: str, reason: str) -> None:
     )
 
 
+def _open_regular(path: str, max_bytes: int | None = None) -> bytes | str:
+    """The bytes of ``path`` opened without following a symbolic link, or why it is unusable
+    (a link, not a regular file, larger than ``max_bytes``: checked before reading)."""
+    # O_NONBLOCK: opening a planted FIFO returns at once (then fails the regular-file check)
+    # instead of waiting for a writer; it changes nothing for a regular file.
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    )
+    try:
+        if os.path.islink(path):  # O_NOFOLLOW also refuses it; this names the reason
+            return "a symbolic link (cache entries must be regular files)"
+        fd = os.open(path, flags)
+    except OSError as exc:
+        return f"unreadable: {type(exc).__name__}: {exc.strerror or exc}"
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return "not a regular file"
+        if max_bytes is not None and st.st_size > max_bytes:
+            return f"{st.st_size} bytes, more than the {max_bytes} its shape allows"
+        try:
+            return fh.read()
+        except OSError as exc:
+            return f"unreadable: {type(exc).__name__}: {exc.strerror or exc}"
+
+
 def _read_sidecar(path: str) -> dict | str:
     """The sidecar as a dict, or the reason it is unusable."""
+    raw = _open_regular(path, max_bytes=_MAX_SIDECAR_BYTES)
+    if isinstance(raw, str):
+        return raw
     try:
-        with open(path, "rb") as fh:
-            meta = json.loads(fh.read().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        meta = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
         return f"unreadable sidecar: {type(exc).__name__}"
     ok = (
         isinstance(meta, dict)
@@ -94,7 +140,7 @@ def read(directory: str, key: str, expected_shape: tuple[int, ...] | None = None
         expected_shape: the shape the caller needs (None: any).
     """
     data_path, meta_path = _paths(directory, key)
-    has_data, has_meta = os.path.exists(data_path), os.path.exists(meta_path)
+    has_data, has_meta = os.path.lexists(data_path), os.path.lexists(meta_path)
     if not has_meta:
         if has_data:
             _bad(data_path, f"no sidecar {os.path.basename(meta_path)!r} with its checksum")
@@ -105,11 +151,12 @@ def read(directory: str, key: str, expected_shape: tuple[int, ...] | None = None
     if isinstance(meta, str):
         _bad(meta_path, meta)
         return None
-    try:
-        with open(data_path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        _bad(data_path, f"unreadable: {exc}")
+    if expected_shape is not None and tuple(meta["shape"]) != tuple(expected_shape):
+        _bad(meta_path, f"shape {tuple(meta['shape'])} instead of the expected {tuple(expected_shape)}")
+        return None
+    raw = _open_regular(data_path, max_bytes=int(np.prod(meta["shape"])) * 4 + _MAX_NPY_HEADER_BYTES)
+    if isinstance(raw, str):
+        _bad(data_path, raw)
         return None
     if hashlib.sha256(raw).hexdigest() != meta["sha256"]:
         _bad(data_path, "sha256 differs from the sidecar: truncated, overwritten or corrupted")
@@ -125,14 +172,14 @@ def read(directory: str, key: str, expected_shape: tuple[int, ...] | None = None
     if list(features.shape) != meta["shape"]:
         _bad(data_path, f"shape {features.shape} differs from the sidecar's {tuple(meta['shape'])}")
         return None
-    if expected_shape is not None and features.shape != tuple(expected_shape):
-        _bad(data_path, f"shape {features.shape} instead of the expected {tuple(expected_shape)}")
-        return None
     return features
 
 
-def write(directory: str, key: str, features: np.ndarray) -> None:
-    """Store ``features`` (cast to float32) under ``key``: the sidecar, then the ``.npy``, each atomically."""
+def write(directory: str, key: str, features: np.ndarray) -> bool:
+    """Store ``features`` (cast to float32) under ``key``: the sidecar, then the ``.npy``, each
+    atomically. Returns whether it was stored; a failure (`OSError`: no permission, a full disk, a
+    file where the folder should be) warns with `FeatureCacheWarning`, removes a sidecar this call
+    wrote, and returns False."""
     features = np.ascontiguousarray(features, dtype=DTYPE)
     buffer = io.BytesIO()
     np.save(buffer, features, allow_pickle=False)
@@ -145,7 +192,23 @@ def write(directory: str, key: str, features: np.ndarray) -> None:
         "dtype": DTYPE,
     }
     data_path, meta_path = _paths(directory, key)
-    with atomic_write(meta_path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(meta, fh)
-    with atomic_write(data_path) as tmp, open(tmp, "wb") as fh:
-        fh.write(raw)
+    wrote_meta = False
+    try:
+        with atomic_write(meta_path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(meta, fh)
+        wrote_meta = True
+        with atomic_write(data_path) as tmp, open(tmp, "wb") as fh:
+            fh.write(raw)
+    except OSError as exc:
+        if wrote_meta:
+            with contextlib.suppress(OSError):
+                os.remove(meta_path)  # no sidecar without its features
+        warnings.warn(
+            f"Could not write the feature cache entry {data_path!r} in `cache`={directory!r} "
+            f"({type(exc).__name__}: {exc}); the features are returned without being cached. "
+            "Pass a writable directory as `cache`, or cache=True for the memory cache only.",
+            FeatureCacheWarning,
+            stacklevel=4,
+        )
+        return False
+    return True

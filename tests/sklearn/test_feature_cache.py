@@ -160,3 +160,76 @@ def test_disk_cache_three_concurrent_writers(mode, tmp_path):
     with warnings.catch_warnings(record=True):
         final = _disk_cache.read(str(tmp_path), "shared", (50, 40))
     assert mode == "different" or final is not None
+
+
+def test_disk_cache_symlinked_npy_to_a_folder_is_a_bad_entry_and_is_replaced(tmp_path):
+    features = np.arange(12, dtype="float32").reshape(3, 4)
+    _disk_cache.write(str(tmp_path), "key", features)
+    os.remove(tmp_path / "key.npy")
+    (tmp_path / "somewhere").mkdir()
+    os.symlink(tmp_path / "somewhere", tmp_path / "key.npy")
+    with pytest.warns(FeatureCacheWarning, match="symbolic link"):
+        assert _disk_cache.read(str(tmp_path), "key", (3, 4)) is None
+    assert _disk_cache.write(str(tmp_path), "key", features) is True  # the link, not its target, replaced
+    assert not (tmp_path / "key.npy").is_symlink() and os.listdir(tmp_path / "somewhere") == []
+    np.testing.assert_array_equal(_disk_cache.read(str(tmp_path), "key", (3, 4)), features)
+
+
+def test_disk_cache_huge_bogus_npy_is_refused_by_size_before_reading(tmp_path):
+    features = np.arange(12, dtype="float32").reshape(3, 4)
+    _disk_cache.write(str(tmp_path), "key", features)
+    with open(tmp_path / "key.npy", "r+b") as fh:
+        fh.truncate(400 * 2**20)  # 400 MB (sparse: no disk used)
+    with pytest.warns(FeatureCacheWarning, match=r"419430400 bytes, more than the \d+ its shape allows"):
+        assert _disk_cache.read(str(tmp_path), "key", (3, 4)) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_disk_cache_planted_fifo_does_not_hang_the_reader(tmp_path):
+    import threading
+
+    _disk_cache.write(str(tmp_path), "key", np.zeros((3, 4), "float32"))
+    os.remove(tmp_path / "key.npy")
+    os.mkfifo(tmp_path / "key.npy")  # opening it for reading waits for a writer, forever
+    result = []
+
+    def read():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result.append((_disk_cache.read(str(tmp_path), "key", (3, 4)), [str(w.message) for w in caught]))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    if reader.is_alive():  # unblock the thread before failing
+        with open(tmp_path / "key.npy", "wb"):
+            pass
+        pytest.fail("reading a cache entry that is a FIFO blocked")
+    features, messages = result[0]
+    assert features is None and any("not a regular file" in m for m in messages)
+
+
+def test_failed_cache_write_warns_cleans_up_and_returns_the_features(counted, images, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    fe = FeatureExtractor(**TINY_CNN, cache=str(blocker / "cache"), verbose=0)
+    with pytest.warns(FeatureCacheWarning, match="`cache`.*NotADirectoryError"):
+        features = fe.fit(images).transform(images)
+    assert features.shape[0] == 6 and counted == [6]
+    # the sidecar can be written but the features cannot: no orphan sidecar is left behind
+    folder = tmp_path / "cache"
+    fe = FeatureExtractor(**TINY_CNN, cache=str(folder), verbose=0).fit(images)
+    clear_feature_cache()
+    fe.transform(images)
+    (npy,) = folder.glob("*.npy")
+    for entry in folder.iterdir():
+        entry.unlink()
+    npy.mkdir()  # a folder where the features go
+    clear_feature_cache()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = fe.transform(images)
+    messages = [str(w.message) for w in caught if issubclass(w.category, FeatureCacheWarning)]
+    assert any("IsADirectoryError" in m and "`cache`" in m for m in messages), messages
+    np.testing.assert_array_equal(again, features)
+    assert sorted(os.listdir(folder)) == [npy.name]  # no orphan sidecar
