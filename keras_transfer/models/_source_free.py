@@ -31,6 +31,15 @@ def check_inputs(x, name: str = "x"):
     return x
 
 
+def input_shape_of(layer):
+    """The ``(None, ...)`` input shape of a built layer or model, or None when it has none."""
+    try:
+        shape = layer.input_shape if layer.built else None
+    except (AttributeError, ValueError):
+        return None
+    return tuple(shape) if isinstance(shape, (tuple, list)) and shape and shape[0] is None else None
+
+
 def copy_model(model):
     """An independent copy of a built Keras model with the same weights (and trainable flags)."""
     if not isinstance(model, keras.Model):

@@ -18,7 +18,13 @@ from keras_transfer.adaptation import (
 )
 from keras_transfer.api_export import export
 from keras_transfer.models._guards import with_loss_guard
-from keras_transfer.models._source_free import check_inputs, copy_model, split_classifier, walk
+from keras_transfer.models._source_free import (
+    check_inputs,
+    copy_model,
+    input_shape_of,
+    split_classifier,
+    walk,
+)
 
 
 class _PseudoLabelledTarget(keras.utils.PyDataset):
@@ -44,14 +50,6 @@ class _PseudoLabelledTarget(keras.utils.PyDataset):
             self.labels = self.model.pseudo_labels(self.x).astype("int32")
         if self.shuffle:
             self.order = self.rng.permutation(len(self.x))
-
-
-def _input_shape(layer):
-    try:
-        shape = layer.input_shape if layer.built else None
-    except (AttributeError, ValueError):
-        return None
-    return tuple(shape) if isinstance(shape, (tuple, list)) and shape and shape[0] is None else None
 
 
 @export
@@ -155,7 +153,7 @@ class SHOT(keras.Model):
         self.diversity_tracker = keras.metrics.Mean(name="diversity")
         self.pseudo_label_tracker = keras.metrics.Mean(name="pseudo_label_loss")
         self.collapse_report = None
-        shape = _input_shape(self.feature_extractor)
+        shape = input_shape_of(self.feature_extractor)
         if shape is not None:  # built now, so it can be saved before it is trained
             self(keras.KerasTensor(shape))
 

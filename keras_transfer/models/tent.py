@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 
 import keras
 import numpy as np
@@ -12,7 +13,7 @@ from keras_transfer._validation import check_bool, check_count, check_int
 from keras_transfer.adaptation import adapt_batch_norm, check_collapse, entropy, warn_if_collapsed
 from keras_transfer.api_export import export
 from keras_transfer.models._guards import with_loss_guard
-from keras_transfer.models._source_free import check_inputs, copy_model, walk
+from keras_transfer.models._source_free import check_inputs, copy_model, input_shape_of, walk
 
 _DROPOUT = (
     keras.layers.Dropout,
@@ -30,8 +31,8 @@ def _batch_norm_layers(model):
 
 @contextlib.contextmanager
 def _no_dropout(model):
-    """Dropout rates at 0 while the forward pass is traced: TENT runs the network in training mode
-    for BatchNorm's batch statistics, not for dropout."""
+    """Dropout rates at 0 during a forward pass: TENT runs the network in training mode for
+    BatchNorm's batch statistics, not for dropout."""
     layers = [layer for layer in walk(model) if isinstance(layer, _DROPOUT)]
     rates = [layer.rate for layer in layers]
     try:
@@ -41,6 +42,39 @@ def _no_dropout(model):
     finally:
         for layer, rate in zip(layers, rates):
             layer.rate = rate
+
+
+SINGLE_CLASS_BATCHES = 0.8  # median share of a batch's most predicted class ...
+BATCH_EXCESS = 0.25  # ... and its excess over the whole stream's most predicted class share
+
+
+def _with_batch_check(report, reference, batch_size: int):
+    """Add a symptom when the test batches look single-class under the unadapted model.
+
+    TENT normalises each batch with its own statistics, which removes what a batch's examples
+    share: on a batch of one class, that is the class. Its predictions then fall to chance while
+    their overall class balance looks healthy, so `check_collapse` alone cannot see it. The
+    unadapted model's predictions (moving statistics) can: when the median batch has at least
+    ``SINGLE_CLASS_BATCHES`` of its rows in one class, ``BATCH_EXCESS`` more than the share of the
+    stream's most predicted class, the stream is ordered by class.
+    """
+    labels = reference.argmax(1)
+    batches = [labels[i : i + batch_size] for i in range(0, len(labels), batch_size)]
+    batches = [b for b in batches if len(b) >= 2]
+    if not batches:
+        return report
+    num_classes = reference.shape[1]
+    median = float(np.median([np.bincount(b, minlength=num_classes).max() / len(b) for b in batches]))
+    overall = float(np.bincount(labels, minlength=num_classes).max() / len(labels))
+    if median < SINGLE_CLASS_BATCHES or median - overall < BATCH_EXCESS:
+        return report
+    symptom = (
+        f"the test batches look single-class (the median batch has {median:.0%} of its rows in one "
+        f"class under the unadapted model, vs {overall:.0%} for the most predicted class overall): "
+        "TENT's per-batch statistics erase the class of such batches; shuffle the test stream or "
+        "adapt on larger, mixed batches"
+    )
+    return dataclasses.replace(report, collapsed=True, symptoms=(*report.symptoms, symptom))
 
 
 @export
@@ -71,8 +105,11 @@ class TENT(keras.Model):
     When it fails: TENT needs batches that are large and class-balanced enough for their
     statistics and their entropy to stand for the target distribution. On small batches (a few
     examples) or batches of a single class, entropy minimisation drives the predictions to one
-    class. After every ``predict`` the predictions pass through
-    `keras_transfer.adaptation.check_collapse`; a collapse issues a
+    class, and on batches sorted by class the per-batch statistics erase the class signal (the
+    predictions fall to chance while their overall balance looks healthy). After every
+    ``predict`` the predictions pass through `keras_transfer.adaptation.check_collapse`, plus a
+    check that the batches are not single-class under the unadapted model (one extra inference
+    pass over ``x``, before adapting); a collapse issues a
     `keras_transfer.adaptation.CollapseWarning` naming TENT, and the report is kept in
     ``collapse_report``. Measured numbers: benchmarks/README.md, "Source-free and test-time
     adaptation".
@@ -133,11 +170,16 @@ class TENT(keras.Model):
         self.model = model
         self.collapse_report = None
         self._initial = None
+        shape = input_shape_of(model)
+        if shape is not None:  # built now, so it can be saved before it is used
+            self(keras.KerasTensor(shape))
 
     # ----- forward and loss -------------------------------------------------------------------
     def call(self, inputs, training=False):
-        # BatchNorm with test-batch statistics: training mode (dropout is off, see _no_dropout)
-        return self.model(inputs, training=True)
+        # BatchNorm with test-batch statistics: training mode, dropout off (rates are read when
+        # the layers are called, i.e. when this is traced)
+        with _no_dropout(self.model):
+            return self.model(inputs, training=True)
 
     def compute_output_shape(self, input_shape):
         return self.model.compute_output_shape(input_shape)
@@ -179,34 +221,31 @@ class TENT(keras.Model):
         """Predict ``x`` batch by batch in order, adapting after each batch (see the class
         docstring). ``x`` is a numpy array; ``batch_size`` defaults to 64. Returns the
         probabilities, one row per example."""
-        if not isinstance(x, np.ndarray):
-            raise TypeError(
-                f"`x` must be a numpy array of test inputs (adapted in order); received {type(x).__name__}."
-            )
         if kwargs:
             raise TypeError(f"TENT.predict takes x, batch_size and verbose; received {sorted(kwargs)}.")
         check_inputs(x, "x")
         batch_size = check_count(batch_size, "batch_size") or 64
         self._ready()
-        moving = [ops.convert_to_numpy(v) for v in self._moving_statistics()]
+        moving = [np.array(v.numpy()) for v in self._moving_statistics()]
         if self.episodic and self._initial is None:
-            self._initial = [ops.convert_to_numpy(v) for v in self._affine_and_optimizer()]
+            self._initial = [np.array(v.numpy()) for v in self._affine_and_optimizer()]
+        # the model before adaptation, with its moving (source) statistics: how each batch looks
+        reference = np.asarray(self.model.predict(x, batch_size=batch_size, verbose=0))
         bar = keras.utils.Progbar(-(-len(x) // batch_size), verbose=1 if verbose == "auto" else verbose)
         outputs = []
-        with _no_dropout(self.model):
-            for start in range(0, len(x), batch_size):
-                batch = x[start : start + batch_size]
-                if self.episodic:
-                    self.reset()
-                for _ in range(self.steps):
-                    probabilities = self.predict_on_batch(batch)
-                    self.train_on_batch(batch)
-                outputs.append(np.asarray(probabilities))
-                bar.add(1)
+        for start in range(0, len(x), batch_size):
+            batch = x[start : start + batch_size]
+            if self.episodic:
+                self.reset()
+            for _ in range(self.steps):
+                probabilities = self.predict_on_batch(batch)
+                self.train_on_batch(batch)
+            outputs.append(np.asarray(probabilities))
+            bar.add(1)
         for variable, value in zip(self._moving_statistics(), moving):
             variable.assign(value)  # TENT does not use (or change) the moving statistics
         predictions = np.concatenate(outputs)
-        self.collapse_report = check_collapse(predictions)
+        self.collapse_report = _with_batch_check(check_collapse(predictions), reference, batch_size)
         warn_if_collapsed(self.collapse_report, "TENT")
         return predictions
 
@@ -217,11 +256,10 @@ class TENT(keras.Model):
             raise ValueError("TENT adapts on unlabelled data: call fit(x) without `y`; received y.")
         check_inputs(x, "x")
         self._ready()
-        moving = [ops.convert_to_numpy(v) for v in self._moving_statistics()]
-        with _no_dropout(self.model):
-            history = super().fit(
-                x, batch_size=batch_size, epochs=epochs, callbacks=with_loss_guard(callbacks), **kwargs
-            )
+        moving = [np.array(v.numpy()) for v in self._moving_statistics()]
+        history = super().fit(
+            x, batch_size=batch_size, epochs=epochs, callbacks=with_loss_guard(callbacks), **kwargs
+        )
         for variable, value in zip(self._moving_statistics(), moving):
             variable.assign(value)
         return history
