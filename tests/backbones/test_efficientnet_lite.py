@@ -205,11 +205,16 @@ def test_wrong_checksum_source_is_refused(tmp_path):
         lite_weights.load_imagenet_weights(model, 0, source=str(bad))
     for a, b in zip(before, model.weights):  # refused before anything was read into the model
         np.testing.assert_array_equal(a, np.asarray(b))
-    # variants without a recorded digest are checked against the hash prefix in the file name
-    renamed = tmp_path / "efficientnet-lite2-deadbeef.pth"
-    renamed.write_bytes(bytes(data))
-    with pytest.raises(ValueError, match="expected deadbeef"):
-        lite_weights.verify_source(2, str(renamed))
+    # Lite1/Lite2 are checked against their full recorded digests, not the 8-hex-digit prefix of
+    # the file name (any file can be named after the prefix of its own hash)
+    import hashlib
+
+    for variant, recorded in ((1, "77cc7160d37b"), (2, "9656183eaeaf")):
+        own_prefix = hashlib.sha256(bytes(data)).hexdigest()[:8]
+        renamed = tmp_path / f"efficientnet-lite{variant}-{own_prefix}.pth"
+        renamed.write_bytes(bytes(data))
+        with pytest.raises(ValueError, match=f"expected {recorded}"):
+            lite_weights.verify_source(variant, str(renamed))
     with pytest.raises(FileNotFoundError):
         lite_weights.verify_source(0, str(tmp_path / "missing.pth"))
 

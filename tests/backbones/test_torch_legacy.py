@@ -128,6 +128,42 @@ def test_load_legacy_state_dict_rejects_view_outside_storage(tmp_path, fake_torc
         load_legacy_state_dict(path)
 
 
+def test_load_legacy_state_dict_bounds_zero_stride_views_by_the_storage(tmp_path, fake_torch):
+    """A 1-element storage viewed as 8192 x 8192 with strides (0, 0): 256 MB from ~200 bytes."""
+    floats = _StorageRef("0", "FloatStorage", np.zeros(1, np.float32))
+    path = tmp_path / "t.pth"
+    _write_legacy(path, {"w": _Tensor(floats, 0, (8192, 8192), (0, 0))}, [floats])
+    assert os.path.getsize(path) < 400
+    with pytest.raises(pickle.UnpicklingError, match="more elements than its storage"):
+        load_legacy_state_dict(path)
+
+
+def test_load_legacy_state_dict_bounds_many_views_of_one_storage(tmp_path, fake_torch):
+    floats = _StorageRef("0", "FloatStorage", np.zeros(1000, np.float32))
+    path = tmp_path / "t.pth"
+    _write_legacy(path, {f"w{i}": _Tensor(floats, 0, (1000,), (1,)) for i in range(200)}, [floats])
+    with pytest.raises(pickle.UnpicklingError, match="more than 4 times the file's size"):
+        load_legacy_state_dict(path)
+
+
+class _HugeStorageData:
+    """Declares 2**40 float32 elements (4 TiB) but holds 4."""
+
+    size = 2**40
+    dtype = np.dtype(np.float32)
+
+    def astype(self, dtype):
+        return np.zeros(4, np.float32)
+
+
+def test_load_legacy_state_dict_huge_storage_count_is_not_allocated(tmp_path, fake_torch):
+    floats = _StorageRef("0", "FloatStorage", _HugeStorageData())
+    path = tmp_path / "t.pth"
+    _write_legacy(path, {"w": _Tensor(floats, 0, (4,), (1,))}, [floats])
+    with pytest.raises(ValueError, match="truncated inside storage"):  # not a 4 TiB read
+        load_legacy_state_dict(path)
+
+
 class _Evil:
     def __init__(self, func, arg):
         self.func, self.arg = func, arg
