@@ -65,7 +65,7 @@ def verify_source(variant: int, path: str) -> str:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: the digest differs from the recorded one (or from the prefix in the file name).
+        ValueError: the digest differs from the recorded one.
     """
     if not os.path.exists(path):
         raise FileNotFoundError(
