@@ -7,8 +7,10 @@ Shipped Fashion-MNIST, the embedded pretrained EfficientNet-Lite0, and at each l
 3. the same architecture trained from scratch (random weights, everything trainable, BatchNorm
    statistics re-estimated on the training images before evaluation).
 
-Every file is written atomically (`keras_transfer.io_utils.atomic_write`): an interrupted run
-leaves the previous complete file or none, never a torn one.
+Every file is written atomically (`keras_transfer.io_utils.atomic_write`) into a staging folder,
+and the set is moved into ``output`` at the end, after a second check for results that appeared
+meanwhile (`keras_transfer.io_utils.staged_files`): an interrupted run leaves the previous
+complete files or none, never a torn file or a partial set.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 
 import numpy as np
 
-from keras_transfer.io_utils import atomic_write, save_model
+from keras_transfer.io_utils import atomic_write, save_model, staged_files
 
 RESULT_FILES = ("results.csv", "results.png", "fine_tuning_history.png", "fine_tuned.keras")
 
@@ -185,7 +187,7 @@ def run_demo(
         # without this the scratch model predicts one class in inference mode.
         recalibrate_batch_norm(scratch, x, batch_size=64, verbose=0)
         record(len(x), "from scratch (random init)", _accuracy(scratch, x_test4, y_test), clock)
-    _write_outputs(output, rows, histories, fine_tuned, plot_accuracy_vs_labels, plot_history)
+    _write_outputs(output, rows, histories, fine_tuned, plot_accuracy_vs_labels, plot_history, overwrite)
     if verbose:
         print("\n" + format_table(rows))
     return rows
@@ -217,7 +219,17 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _write_outputs(output, rows, histories, fine_tuned, plot_accuracy_vs_labels, plot_history) -> None:
+def _write_outputs(
+    output, rows, histories, fine_tuned, plot_accuracy_vs_labels, plot_history, overwrite=True
+) -> None:
+    """Write every result file into a staging folder, then move them into ``output`` together,
+    after checking again that none appeared there while the demo ran (unless ``overwrite``): a
+    run killed while writing leaves no partial set of results (`keras_transfer.io_utils.staged_files`)."""
+    with staged_files(output, RESULT_FILES, overwrite=overwrite, argument="output") as stage:
+        _write_files(stage, rows, histories, fine_tuned, plot_accuracy_vs_labels, plot_history)
+
+
+def _write_files(output, rows, histories, fine_tuned, plot_accuracy_vs_labels, plot_history) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import socket
 import stat
 import tempfile
@@ -31,7 +32,7 @@ from collections.abc import Iterator
 
 from keras_transfer._validation import ArgumentTypeError, check_bool
 
-__all__ = ["atomic_write", "remove_stale_temporaries", "save_model"]
+__all__ = ["atomic_write", "remove_stale_temporaries", "save_model", "staged_files"]
 
 
 def _suffix(name: str) -> str:
@@ -109,7 +110,70 @@ def remove_stale_temporaries(folder: str) -> list[str]:
             if entry.is_file(follow_symlinks=False):
                 os.remove(entry.path)
                 removed.append(entry.path)
+            elif entry.is_dir(follow_symlinks=False):  # a staging folder of `staged_files`
+                shutil.rmtree(entry.path)
+                removed.append(entry.path)
     return removed
+
+
+@contextlib.contextmanager
+def staged_files(
+    folder: str | os.PathLike, names, *, overwrite: bool = False, argument: str = "folder"
+) -> Iterator[str]:
+    """Write a set of files into a fresh staging folder, then move them into ``folder`` together.
+
+    Yields the staging folder (a hidden folder inside ``folder``, so the moves never cross file
+    systems). When the block ends without an exception, ``folder`` is checked again for the files
+    in ``names`` (unless ``overwrite``): if one appeared while the block ran, nothing is replaced,
+    the new files are kept in a visible ``unsaved-*`` folder inside ``folder``, and
+    `FileExistsError` names the files and that folder. Otherwise every file the
+    block wrote is renamed into ``folder``. When the block raises, the staging folder is removed
+    and ``folder`` is left as it was. A process killed inside the block leaves only the hidden
+    staging folder, which the next write into ``folder`` removes (`remove_stale_temporaries`).
+
+    Args:
+        folder: where the files end up (created if missing).
+        names: the file names the block may write (the ones checked when not ``overwrite``).
+        overwrite: replace files of these names already in ``folder``.
+        argument: the caller's name for ``folder``, used in the error message.
+
+    Raises:
+        FileExistsError: ``overwrite=False`` and one of ``names`` exists in ``folder`` when the
+            block finishes.
+
+    Example:
+        >>> import os, tempfile
+        >>> from keras_transfer.io_utils import staged_files
+        >>> out = tempfile.mkdtemp()
+        >>> with staged_files(out, ["a.txt", "b.txt"]) as stage:
+        ...     for name in ("a.txt", "b.txt"):
+        ...         _ = open(os.path.join(stage, name), "w").write(name)
+        >>> sorted(os.listdir(out))
+        ['a.txt', 'b.txt']
+    """
+    overwrite = check_bool(overwrite, "overwrite")
+    folder = os.path.abspath(_check_path(folder))
+    names = list(names)
+    os.makedirs(folder, exist_ok=True)
+    remove_stale_temporaries(folder)
+    stage = tempfile.mkdtemp(dir=folder, prefix=f".staged.{_HOST}-{os.getpid()}.")
+    try:
+        yield stage
+        written = sorted(os.listdir(stage))
+        existing = [n for n in names if os.path.lexists(os.path.join(folder, n))]
+        if existing and not overwrite:
+            kept = tempfile.mkdtemp(dir=folder, prefix="unsaved-")
+            for name in written:
+                os.replace(os.path.join(stage, name), os.path.join(kept, name))
+            raise FileExistsError(
+                f"`{argument}`={folder!r} now holds {existing}, created while this run was "
+                f"writing; nothing was replaced. This run's files are in {kept!r}. Pass "
+                "overwrite=True to replace them, or choose another folder."
+            )
+        for name in written:
+            os.replace(os.path.join(stage, name), os.path.join(folder, name))
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _fsync(path: str) -> None:

@@ -56,5 +56,56 @@ def test_write_outputs_is_atomic_a_failed_figure_keeps_the_previous_file(tmp_pat
     with pytest.raises(OSError, match="disk full"):
         demo._write_outputs(str(tmp_path), ROWS, {}, None, broken_plot, None)
     assert (tmp_path / "results.png").read_bytes() == b"previous plot"
-    assert sorted(os.listdir(tmp_path)) == ["results.csv", "results.png"]  # no temporary file left
+    assert sorted(os.listdir(tmp_path)) == ["results.png"]  # no partial set, no temporary file left
     plt.close("all")
+
+
+def _plot(curves, chance):
+    import matplotlib.pyplot as plt
+
+    return plt.figure()
+
+
+def test_write_outputs_checks_again_for_results_created_during_the_run(tmp_path):
+    demo._check_output(str(tmp_path), overwrite=False)  # the check at the start passes
+    (tmp_path / "results.csv").write_text("another run's results")  # ... then one appears
+    with pytest.raises(FileExistsError, match=r"`output`.*results\.csv.*unsaved-"):
+        demo._write_outputs(str(tmp_path), ROWS, {}, None, _plot, None, overwrite=False)
+    assert (tmp_path / "results.csv").read_text() == "another run's results"
+    (kept,) = [p for p in tmp_path.iterdir() if p.name.startswith("unsaved-")]
+    assert sorted(os.listdir(kept)) == ["results.csv", "results.png"]  # this run's results kept
+    demo._write_outputs(str(tmp_path), ROWS, {}, None, _plot, None, overwrite=True)
+    assert "another run" not in (tmp_path / "results.csv").read_text()
+
+
+_KILLED_DURING_WRITES = """
+import os, signal, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from keras_transfer import demo
+
+def plot_then_die(curves, chance):  # results.csv is written by now; the figure never is
+    os.kill(os.getpid(), signal.SIGKILL)
+
+rows = [{"labels": 20, "method": "m", "accuracy": 0.5, "seconds": 1.0}]
+demo._write_outputs(sys.argv[1], rows, {}, None, plot_then_die, None, overwrite=False)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_a_run_killed_while_writing_leaves_no_partial_results_and_a_rerun_proceeds(tmp_path):
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _KILLED_DURING_WRITES, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == -9, run.stderr[-2000:]
+    assert not any((tmp_path / name).exists() for name in demo.RESULT_FILES)  # not results.csv alone
+    demo._check_output(str(tmp_path), overwrite=False)  # the rerun is not refused
+    demo._write_outputs(str(tmp_path), ROWS, {}, None, _plot, None, overwrite=False)
+    assert sorted(os.listdir(tmp_path)) == ["results.csv", "results.png"]  # the killed run's staging is gone
