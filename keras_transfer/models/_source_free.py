@@ -7,7 +7,10 @@ import keras
 import numpy as np
 
 from keras_transfer._validation import check_finite
+from keras_transfer.layers import WeightNormalizedDense
 from keras_transfer.models._guards import check_image_batch
+
+_CLASSIFIERS = (keras.layers.Dense, WeightNormalizedDense)
 
 
 def walk(layer):
@@ -102,7 +105,7 @@ def split_classifier(model, name: str = "model"):
         after = []
         while layers and _is_softmax(layers[-1]):
             after.insert(0, layers.pop())
-        if not layers or not isinstance(layers[-1], keras.layers.Dense):
+        if not layers or not isinstance(layers[-1], _CLASSIFIERS):
             last = type(layers[-1]).__name__ if layers else "nothing"
             raise ValueError(f"{expected}; its last layer is {last}.")
         dense = layers.pop()
@@ -113,7 +116,7 @@ def split_classifier(model, name: str = "model"):
         after = []
         while layers and _is_softmax(layers[-1]):
             after.insert(0, layers.pop())
-        if not layers or not isinstance(layers[-1], keras.layers.Dense) or len(model.outputs) != 1:
+        if not layers or not isinstance(layers[-1], _CLASSIFIERS) or len(model.outputs) != 1:
             raise ValueError(f"{expected}; received a functional model that does not.")
         dense = layers[-1]
         features = keras.Model(model.inputs, dense.input, name="feature_extractor")

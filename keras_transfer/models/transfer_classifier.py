@@ -5,10 +5,11 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from keras_transfer._validation import check_float, check_int
+from keras_transfer._validation import check_bool, check_float, check_int
 from keras_transfer.api_export import export
 from keras_transfer.backbones import get_backbone
 from keras_transfer.image_io import is_path_input
+from keras_transfer.layers import WeightNormalizedDense
 from keras_transfer.models._guards import check_image_batch, check_label_array, with_loss_guard
 from keras_transfer.models._multi_worker import MultiWorkerFit
 from keras_transfer.models._resumable import SeedStateSaving, backup_epoch, reset_initial_epoch
@@ -53,6 +54,11 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         dropout: dropout rate before the classifier, in [0, 1).
         policy_epoch: schedule epoch the policy is applied at (kept up to date by the
             `TrainabilityScheduler` callback so a saved model reloads mid-schedule).
+        label_smoothing: label smoothing of `compile`'s default loss, in [0, 1) (0: none). SHOT's
+            source recipe (Liang et al., ICML 2020) uses 0.1, which leaves target features that
+            its pseudo-labels separate better; see `keras_transfer.models.SHOT`.
+        weight_norm: make the classifier a `keras_transfer.layers.WeightNormalizedDense` (SHOT's
+            source recipe) instead of a plain Dense layer.
 
     Example:
         >>> import numpy as np
@@ -74,6 +80,8 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         policy="freeze_all",
         dropout: float = 0.2,
         policy_epoch: int = 0,
+        label_smoothing: float = 0.0,
+        weight_norm: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -95,7 +103,12 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         self.dropout = check_float(dropout, "dropout", min_value=0, max_value=1, max_inclusive=False)
         self.policy_epoch = check_int(policy_epoch, "policy_epoch", min_value=0)
         self.dropout_layer = keras.layers.Dropout(self.dropout, name="head_dropout")
-        self.classifier = keras.layers.Dense(self.num_classes, name="head_classifier")
+        self.label_smoothing = check_float(
+            label_smoothing, "label_smoothing", min_value=0, max_value=1, max_inclusive=False
+        )
+        self.weight_norm = check_bool(weight_norm, "weight_norm")
+        dense = WeightNormalizedDense if self.weight_norm else keras.layers.Dense
+        self.classifier = dense(self.num_classes, name="head_classifier")
         # float32 whatever the global dtype policy: float16 probabilities round small ones to 0
         # and their sum away from 1 (the Keras mixed-precision guide's last layer)
         self.softmax = keras.layers.Activation("softmax", dtype="float32", name="head_softmax")
@@ -188,7 +201,16 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         """Compile with sensible defaults; the optimizer goes through ``policy.make_optimizer``."""
         optimizer = self.policy.make_optimizer(self, optimizer)
         metrics = list(metrics) if isinstance(metrics, tuple) else metrics
+        self._smoothed_loss = bool(self.label_smoothing) and loss == "sparse_categorical_crossentropy"
+        if self._smoothed_loss:
+            loss = _smoothed_sparse_crossentropy(self.label_smoothing, self.num_classes)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config is not None and getattr(self, "_smoothed_loss", False):  # rebuilt by compile
+            config = {**config, "loss": "sparse_categorical_crossentropy"}
+        return config
 
     def compile_from_config(self, config):
         self.compile(**keras.saving.deserialize_keras_object(config))
@@ -267,6 +289,8 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
             "policy": keras.saving.serialize_keras_object(self.policy),
             "dropout": self.dropout,
             "policy_epoch": self.policy_epoch,
+            "label_smoothing": self.label_smoothing,
+            "weight_norm": self.weight_norm,
         }
 
     @classmethod
@@ -281,6 +305,17 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
         config["policy"] = keras.saving.deserialize_keras_object(config["policy"])
         return cls(**config)
+
+
+def _smoothed_sparse_crossentropy(smoothing: float, num_classes: int):
+    """Sparse categorical cross-entropy on probabilities with label smoothing ``smoothing``."""
+
+    def sparse_categorical_crossentropy(y_true, y_pred):
+        labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
+        one_hot = keras.ops.one_hot(labels, num_classes, dtype=y_pred.dtype)
+        return keras.losses.categorical_crossentropy(one_hot, y_pred, label_smoothing=smoothing)
+
+    return sparse_categorical_crossentropy
 
 
 def _merge(histories, model):

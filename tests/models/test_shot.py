@@ -148,3 +148,38 @@ def test_shot_collapse_on_a_one_class_target_is_reported(shifted):
         model.fit(one_class, epochs=3, batch_size=64, verbose=0)
     assert model.collapse_report.collapsed
     assert any(issubclass(w.category, CollapseWarning) and "SHOT" in str(w.message) for w in caught)
+
+
+def test_transfer_classifier_shot_source_recipe_options(tmp_path):
+    """label_smoothing (compile's default loss) and weight_norm (the head) round-trip and train."""
+    from keras_transfer.layers import WeightNormalizedDense
+
+    y = np.array([0, 1, 2, 1])
+    model = TransferClassifier(
+        tiny_backbone(),
+        num_classes=3,
+        policy="unfreeze_all",
+        dropout=0.0,
+        label_smoothing=0.1,
+        weight_norm=True,
+    )
+    assert isinstance(model.classifier, WeightNormalizedDense)
+    model.compile()
+    p = np.asarray(model(X))
+    smoothed = 0.9 * np.eye(3)[y] + 0.1 / 3
+    expected = np.mean(-np.sum(smoothed * np.log(p), axis=1))
+    assert float(model.evaluate(X, y, verbose=0)[0]) == pytest.approx(expected, rel=1e-4)
+    model.fit(X, y, epochs=1, batch_size=4, verbose=0)
+    config = model.get_config()
+    assert (config["label_smoothing"], config["weight_norm"]) == (0.1, True)
+    path = str(tmp_path / "recipe.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded.classifier, WeightNormalizedDense) and loaded.label_smoothing == 0.1
+    assert float(loaded.evaluate(X, y, verbose=0)[0]) == pytest.approx(
+        float(model.evaluate(X, y, verbose=0)[0]), rel=1e-5
+    )
+    shot = SHOT.from_model(loaded)
+    np.testing.assert_allclose(shot.predict(X, verbose=0), loaded.predict(X, verbose=0), atol=1e-5)
+    with pytest.raises(ValueError, match="`label_smoothing`"):
+        TransferClassifier(tiny_backbone(), num_classes=3, label_smoothing=1.0)
