@@ -100,6 +100,10 @@ def split_classifier(model, name: str = "model"):
     )
     if hasattr(model, "backbone") and hasattr(model, "classifier") and hasattr(model, "softmax"):
         return model.backbone, keras.Sequential([model.classifier, model.softmax], name="classifier")
+    if hasattr(model, "feature_extractor") and hasattr(model, "label_head"):  # a two-domain model
+        parts = [model.feature_extractor, getattr(model, "bottleneck", None), model.label_head]
+        shape = input_shape_of(model.feature_extractor) or model.input_shape
+        model = keras.Sequential([keras.Input(tuple(shape)[1:]), *(p for p in parts if p is not None)])
     if isinstance(model, keras.Sequential):
         layers = list(_flat_sequential(model))
         after = []

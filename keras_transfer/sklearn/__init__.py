@@ -15,6 +15,7 @@ _PUBLIC = {
     "DomainAdaptationClassifier": "keras_transfer.sklearn.domain_adaptation_classifier",
     "FeatureExtractor": "keras_transfer.sklearn.feature_extractor",
     "FineTunedClassifier": "keras_transfer.sklearn.fine_tuned_classifier",
+    "adapt_source_free": "keras_transfer.sklearn.source_free",
     "clear_feature_cache": "keras_transfer.sklearn._cache",
     "feature_cache_info": "keras_transfer.sklearn._cache",
     "set_feature_cache_size": "keras_transfer.sklearn._cache",
