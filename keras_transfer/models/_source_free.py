@@ -27,7 +27,7 @@ def check_inputs(x, name: str = "x"):
         raise TypeError(f"`{name}` must be a numpy array of unlabelled inputs; received {type(x).__name__}.")
     if len(x) == 0:
         raise ValueError(f"`{name}` must hold at least one example; received shape {x.shape}.")
-    if x.ndim == 4:
+    if x.ndim == 4 and x.shape[-1] in (1, 3):  # images; other 4-D inputs (feature maps) are arrays
         check_image_batch(x, name, pixels=False)
     else:
         check_finite(x, name)
