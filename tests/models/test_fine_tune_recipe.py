@@ -1,0 +1,84 @@
+"""TransferClassifier.fine_tune's default recipe: auto validation split, head on cached features,
+early stopping, and the guard that keeps the head-only model when fine-tuning does not beat it."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_transfer.models import TransferClassifier
+from keras_transfer.policies import UnfreezeAll
+from tests.policies._helpers import tiny_backbone
+
+
+def _separable(n_per_class=10, num_classes=3, seed=0):
+    """Images whose class is their brightness (plus noise): a linear head separates them."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(num_classes), n_per_class)
+    x = rng.normal(0, 20, (len(y), 32, 32, 3)) + 40 + 70 * y[:, None, None, None]
+    return np.clip(x, 0, 255).astype("float32"), y
+
+
+class _WreckBackbone(keras.callbacks.Callback):
+    """In the fine-tuning phase only (backbone trainable), replace the backbone's weights by noise:
+    a fine-tuning run that certainly ends worse than the head-only model it started from."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        backbone = self.model.backbone
+        if any(w.trainable for w in backbone.weights):
+            rng = np.random.default_rng(epoch)
+            for w in backbone.trainable_weights:
+                w.assign(rng.normal(0, 1, w.shape).astype("float32"))
+
+
+@pytest.mark.backend_neutral
+def test_fine_tune_keeps_the_head_only_model_when_fine_tuning_loses_on_validation():
+    x, y = _separable()
+    model = TransferClassifier(tiny_backbone(), num_classes=3, policy=UnfreezeAll(), dropout=0.0)
+    before = [keras.ops.convert_to_numpy(w) for w in model.backbone.weights]
+    history = model.fine_tune(
+        x,
+        y,
+        head_epochs=10,
+        head_learning_rate=0.05,
+        epochs=1,
+        batch_size=8,
+        verbose=0,
+        callbacks=[_WreckBackbone()],
+    )
+    selection = model.fine_tune_selection
+    assert "val_loss" in history.history  # the 20% stratified split was used (10 images per class)
+    assert selection["kept"] == "head"
+    assert selection["fine_tune_val_accuracy"] < selection["head_val_accuracy"]
+    # the head-only weights are back: the frozen backbone of the head phase, untouched
+    for w, b in zip(model.backbone.weights, before):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(w), b)
+
+
+@pytest.mark.backend_neutral
+def test_fine_tune_recipe_head_on_features_and_auto_split_rules():
+    x, y = _separable(n_per_class=10)
+    model = TransferClassifier(tiny_backbone(), num_classes=3, policy=UnfreezeAll(), dropout=0.0)
+    history = model.fine_tune(x, y, epochs=1, batch_size=8, verbose=0)
+    head_epochs = history.history["phase"].count("head")
+    assert 1 <= head_epochs <= 100  # early stopping on the held-out 20% ends the feature head
+    assert model.fine_tune_selection["kept"] in ("head", "fine_tune")
+    # the head trained on cached features learned the classes (chance: 1/3)
+    assert np.mean(model.predict(x, verbose=0).argmax(-1) == y) > 0.5
+    # fewer than 5 images in some class: no split, no validation-driven steps
+    few = TransferClassifier(tiny_backbone(), num_classes=3, policy=UnfreezeAll(), dropout=0.0)
+    history = few.fine_tune(x[::3], y[::3], epochs=1, head_epochs=2, batch_size=4, verbose=0)
+    assert few.fine_tune_selection is None and "val_loss" not in history.history
+    assert history.history["phase"] == ["head", "head", "fine_tune"]
+
+
+def test_fine_tune_recipe_bad_arguments():
+    x, y = _separable(n_per_class=2)
+    model = TransferClassifier(tiny_backbone(), num_classes=3)
+    with pytest.raises(ValueError, match="`schedule`"):
+        model.fine_tune(x, y, schedule="linear", verbose=0)
+    with pytest.raises(ValueError, match="`epochs`"):
+        model.fine_tune(x, y, epochs="many", verbose=0)
+    with pytest.raises(ValueError, match="`time_budget`"):
+        model.fine_tune(x, y, time_budget=0, verbose=0)
+    with pytest.raises(ValueError, match="`validation_split`"):
+        model.fine_tune(x, y, validation_split=1.5, verbose=0)
