@@ -362,13 +362,36 @@ def check_pixel_range(x, name: str = "inputs", expected: tuple[float, float] = (
     Backbones take raw 0-255 images and apply their own preprocessing. Two mistakes are common
     and silently cost accuracy: images already scaled to [0, 1] (the features of
     EfficientNet-Lite0 then differ by up to ~3 in absolute value) and pixels far outside 0-255.
-    Only concrete numpy arrays are checked (a batch inside ``fit`` is a tensor and is not).
+    Integer images with a small range (scikit-learn's digits hold 0-16) and boolean masks are the
+    integer forms of the same mistake. Only concrete numpy arrays are checked (a batch inside
+    ``fit`` is a tensor and is not).
     """
     import warnings
 
     arr = np.asarray(x)
-    if arr.size == 0 or not np.issubdtype(arr.dtype, np.floating):
+    if arr.size == 0:
         return
+    if arr.dtype == np.bool_ and expected == (0.0, 255.0):
+        warnings.warn(
+            f"`{name}` holds boolean pixels (True/False), but the backbone expects raw 0-255 pixels: "
+            f"pass {name}.astype('uint8') * 255.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return
+    if np.issubdtype(arr.dtype, np.integer) and expected == (0.0, 255.0) and arr.size > 16:
+        low, high = int(arr.min()), int(arr.max())
+        if 0 <= low and 1 <= high <= 16:  # (an all-zero batch carries no range to judge)
+            warnings.warn(
+                f"`{name}` has integer pixels in [{low}, {high}], a small range (scikit-learn's digits "
+                "hold 0-16), but the backbone expects raw 0-255 pixels. Rescale them, e.g. "
+                f"({name} * (255 / {max(high, 1)})).astype('uint8').",
+                UserWarning,
+                stacklevel=3,
+            )
+            return
+    if not np.issubdtype(arr.dtype, np.floating):
+        return  # integers: the small-range case above; far outside 0-255 is left to float input
     low, high = float(np.nanmin(arr)), float(np.nanmax(arr))
     span = expected[1] - expected[0]
     if low < expected[0] - 0.5 * span or high > expected[1] + 0.5 * span:

@@ -868,6 +868,20 @@ def _sklearn_cases() -> list[Case]:
         ),
         Case("empty X into FeatureExtractor", "X", lambda: _extractor().fit_transform(x[:0]), area=area),
         Case(
+            "integer images in 0-16 (scikit-learn's digits) into FeatureExtractor",
+            "X",
+            lambda: _extractor().fit_transform(x % 17),
+            warning=True,
+            area=area,
+        ),
+        Case(
+            "boolean images into FeatureExtractor",
+            "X",
+            lambda: _extractor().fit_transform(x > 127),
+            warning=True,
+            area=area,
+        ),
+        Case(
             "FeatureExtractor cache folder under a regular file (the features still come back)",
             "cache",
             lambda: _extractor(cache=os.path.join(_tmp("file"), "cache")).fit_transform(x),

@@ -80,7 +80,15 @@ def test_pixel_range_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_pixel_range(rng.random((2, 8, 8, 3)) * 255)  # raw pixels: quiet
-        check_pixel_range(rng.integers(0, 2, (2, 8, 8, 3)).astype("uint8"))  # integers are never 0-1 scaled
+        check_pixel_range(rng.integers(0, 256, (2, 8, 8, 3)).astype("uint8"))  # raw integer pixels
+        check_pixel_range(np.zeros((2, 8, 8, 3), "uint8"))  # a blank batch has no range to judge
+    # integer pixels in a small range (0-1 masks, scikit-learn's 0-16 digits) and booleans warn
+    with pytest.warns(UserWarning, match=r"`inputs` has integer pixels in \[0, 16\].*digits"):
+        check_pixel_range(rng.integers(0, 17, (2, 8, 8, 1)))
+    with pytest.warns(UserWarning, match=r"`inputs` has integer pixels in \[0, 1\]"):
+        check_pixel_range(rng.integers(0, 2, (2, 8, 8, 3)).astype("uint8"))
+    with pytest.warns(UserWarning, match="`inputs` holds boolean pixels"):
+        check_pixel_range(rng.random((2, 8, 8, 3)) > 0.5)
 
 
 def test_check_finite_checks_concrete_values_only():
