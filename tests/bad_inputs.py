@@ -551,6 +551,48 @@ def _model_cases() -> list[Case]:
             area=area,
         ),
         Case(
+            "negative class_weight in TransferClassifier.fit",
+            "class_weight",
+            lambda: _classifier().fit(x, y, class_weight={0: -1.0, 1: 1.0}, verbose=0),
+            area=area,
+        ),
+        Case(
+            "all-zero class_weight in TransferClassifier.fit",
+            "class_weight",
+            lambda: _classifier().fit(x, y, class_weight={0: 0.0, 1: 0.0}, verbose=0),
+            area=area,
+        ),
+        Case(
+            "NaN sample_weight in TransferClassifier.fit",
+            "sample_weight",
+            lambda: _classifier().fit(x, y, sample_weight=np.full(len(x), np.nan), verbose=0),
+            area=area,
+        ),
+        Case(
+            "callbacks=[print] in TransferClassifier.fit",
+            "callbacks",
+            lambda: _classifier().fit(x, y, callbacks=[print], verbose=0),
+            area=area,
+        ),
+        Case(
+            "callbacks='early' in TransferClassifier.fit",
+            "callbacks",
+            lambda: _classifier().fit(x, y, callbacks="early", verbose=0),
+            area=area,
+        ),
+        Case(
+            "NaN images in TransferClassifier validation_data",
+            "validation_data",
+            lambda: _classifier().fit(x, y, validation_data=(_nan(x), y), verbose=0),
+            area=area,
+        ),
+        Case(
+            "one-hot labels in TransferClassifier validation_data",
+            "validation_data",
+            lambda: _classifier().fit(x, y, validation_data=(x, np.eye(2)[y]), verbose=0),
+            area=area,
+        ),
+        Case(
             "string labels into TransferClassifier.fine_tune",
             "y",
             lambda: _classifier().fine_tune(x, np.array(["a", "b"] * 4), verbose=0),

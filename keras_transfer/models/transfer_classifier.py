@@ -11,6 +11,7 @@ from keras_transfer.backbones import get_backbone
 from keras_transfer.image_io import is_path_input
 from keras_transfer.layers import WeightNormalizedDense
 from keras_transfer.models import _fine_tune_recipe as recipe
+from keras_transfer.models._fit_checks import check_callbacks, check_fit_kwargs
 from keras_transfer.models._guards import check_image_batch, check_label_array, with_loss_guard
 from keras_transfer.models._multi_worker import MultiWorkerFit
 from keras_transfer.models._resumable import SeedStateSaving, backup_epoch, reset_initial_epoch
@@ -156,6 +157,12 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         """
         check_image_batch(x, "x")
         y = check_label_array(y, self.num_classes, len(x) if isinstance(x, np.ndarray) else None, "y")
+        callbacks = check_callbacks(callbacks)
+        check_fit_kwargs(  # weights and validation data, before an epoch trains
+            kwargs,
+            num_examples=len(x) if isinstance(x, np.ndarray) else None,
+            num_classes=self.num_classes,
+        )
         if is_path_input(x):
             x, y = as_model_input(
                 x,
