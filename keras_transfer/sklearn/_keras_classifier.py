@@ -10,7 +10,9 @@ routing enabled, request them with ``set_fit_request(sample_weight=True)`` /
 from __future__ import annotations
 
 import copy
+import functools
 import os
+import random
 from typing import NamedTuple
 
 import numpy as np
@@ -40,6 +42,30 @@ class TrainingData(NamedTuple):
     codes: np.ndarray
     weights: np.ndarray | None
     validation: tuple | None  # (images, codes) or None
+
+
+def scoped_random_state(fit):
+    """Decorate an estimator's ``fit``: with an int ``random_state``, the global numpy and Python
+    ``random`` generators are put back as they were when ``fit`` returns or raises.
+
+    ``fit`` seeds them (with ``keras.utils.set_random_seed``, which also seeds the backend) so
+    that training is reproducible, but the user's own random draws after ``fit`` must not depend
+    on it, as with scikit-learn's estimators. Keras keeps its backend seed (TensorFlow's global
+    seed cannot be read back). With ``random_state=None`` nothing is reseeded or restored.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        if getattr(self, "random_state", None) is None:
+            return fit(self, *args, **kwargs)
+        numpy_state, python_state = np.random.get_state(), random.getstate()
+        try:
+            return fit(self, *args, **kwargs)
+        finally:
+            np.random.set_state(numpy_state)
+            random.setstate(python_state)
+
+    return wrapper
 
 
 class KerasImageClassifier(ClassifierMixin, BaseEstimator):

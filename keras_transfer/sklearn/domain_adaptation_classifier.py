@@ -12,7 +12,12 @@ from keras_transfer._validation import check_bool, check_choice, check_float, ch
 from keras_transfer.backbones import DEFAULT_BACKBONE
 from keras_transfer.image_io import resize_images
 from keras_transfer.sklearn import _auto, _methods
-from keras_transfer.sklearn._keras_classifier import KerasImageClassifier, build_backbone, check_common
+from keras_transfer.sklearn._keras_classifier import (
+    KerasImageClassifier,
+    build_backbone,
+    check_common,
+    scoped_random_state,
+)
 
 METHODS = ("auto", *_methods.METHODS)
 
@@ -78,7 +83,8 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         validation_split: fraction of the source images held out as Keras validation data
             (ignored when ``validation_data`` is given).
         resize: resize images of mixed sizes to the backbone's input size.
-        random_state: ``None`` or an int >= 0; seeds Keras, numpy and Python's ``random``.
+        random_state: ``None`` or an int >= 0; seeds Keras, numpy and Python's ``random`` for
+            ``fit``; the global numpy and Python generators are restored when ``fit`` returns.
         verbose: Keras ``fit`` verbosity.
 
     Attributes:
@@ -147,6 +153,7 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
+    @scoped_random_state
     def fit(self, X, y, X_target=None, sample_weight=None, validation_data=None):
         """Fit on labelled source ``(X, y)`` and unlabelled target images ``X_target``; returns self."""
         check_common(self)

@@ -7,7 +7,12 @@ import os
 
 from keras_transfer._validation import check_float, check_int
 from keras_transfer.backbones import DEFAULT_BACKBONE
-from keras_transfer.sklearn._keras_classifier import KerasImageClassifier, build_backbone, check_common
+from keras_transfer.sklearn._keras_classifier import (
+    KerasImageClassifier,
+    build_backbone,
+    check_common,
+    scoped_random_state,
+)
 from keras_transfer.sklearn._streamed import is_streaming_input
 
 
@@ -44,7 +49,8 @@ class FineTunedClassifier(KerasImageClassifier):
         validation_split: fraction of the images held out as Keras validation data (ignored
             when ``validation_data`` is given).
         resize: resize images of mixed sizes to the backbone's input size.
-        random_state: ``None`` or an int >= 0; seeds Keras, numpy and Python's ``random`` at the start of ``fit``.
+        random_state: ``None`` or an int >= 0; seeds Keras, numpy and Python's ``random`` at the start of
+            ``fit``; the global numpy and Python generators are restored when ``fit`` returns.
         verbose: Keras ``fit`` verbosity.
 
     Attributes:
@@ -101,6 +107,7 @@ class FineTunedClassifier(KerasImageClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
+    @scoped_random_state
     def fit(self, X, y=None, sample_weight=None, validation_data=None):
         """Fine-tune on images ``X`` with labels ``y`` (any type); returns self.
 
