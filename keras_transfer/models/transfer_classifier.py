@@ -235,7 +235,7 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         head_learning_rate: float = 3e-3,
         learning_rate: float = 1e-4,
         optimizer="adam",
-        schedule: str = "cosine",
+        schedule: str = "auto",
         validation_split: float | str = "auto",
         keep_better: bool = True,
         refit: bool = True,
@@ -254,18 +254,20 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         The defaults are the recipe chosen on validation splits of Fashion-MNIST's training
         labels (benchmarks/README.md, "Fine-tuning recipe"), where it beat the linear probe:
 
-        - ``validation_split="auto"``: with numpy inputs and no ``validation_data``, a stratified
-          20% of the labelled images is held out when every class has at least 5 (fewer: no
-          split, and none of the validation-driven steps below).
+        - ``validation_split="auto"``: with ``epochs="auto"``, numpy inputs and no
+          ``validation_data``, a stratified 20% of the labelled images is held out when every
+          class has at least 5 (fewer: no split, and none of the validation-driven steps below).
+          With an int ``epochs`` nothing is held out unless ``validation_split`` is a fraction.
         - ``head_epochs="auto"``: the head trains on the frozen backbone's features computed once
           (an epoch costs milliseconds), up to 100 epochs with early stopping on the validation
           loss (30 epochs without a split). Given an int, the head trains on the images for that
           many epochs as before; with ``callbacks`` or streamed inputs, ``"auto"`` means 3 such
           epochs.
         - ``epochs="auto"``: up to 8 epochs with early stopping on the validation loss (patience
-          2, best weights restored), 3 without a split.
-        - ``schedule="cosine"``: one epoch of linear warm-up to ``learning_rate``, then cosine
-          decay over the planned epochs (``"constant"``: a fixed rate).
+          2, best weights restored), 3 without a split. An int: exactly that many epochs.
+        - ``schedule="auto"``: with ``epochs="auto"``, ``"cosine"``: one epoch of linear warm-up
+          to ``learning_rate``, then cosine decay over the planned epochs; with an int
+          ``epochs``, ``"constant"``: a fixed rate, as before.
         - ``keep_better=True``: when the fine-tuned model does not beat the head-only model on the
           validation split (accuracy, then loss), the head-only weights are restored, so
           fine-tuning never ends below the linear probe it started from (on that split). Only
@@ -297,7 +299,9 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         learning_rate = check_float(learning_rate, "learning_rate", min_value=0, min_inclusive=False)
         head_epochs = recipe.check_epochs(head_epochs, "head_epochs")
         epochs = recipe.check_epochs(epochs, "epochs")
-        schedule = check_choice(schedule, ("cosine", "constant"), "schedule")
+        schedule = check_choice(schedule, ("auto", "cosine", "constant"), "schedule")
+        if schedule == "auto":
+            schedule = "cosine" if epochs == "auto" else "constant"
         keep_better = check_bool(keep_better, "keep_better")
         refit = check_bool(refit, "refit")
         if time_budget is not None:
@@ -313,6 +317,8 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
             y = check_label_array(y, self.num_classes, len(x), "y")
         everything = (x, y, {k: v for k, v in fit_kwargs.items() if k != "validation_data"})
         split_here = fit_kwargs.get("validation_data") is None
+        if validation_split == "auto" and epochs != "auto":  # explicit epochs: no automatic split
+            validation_split = 0.0
         x, y, fit_kwargs, validation = recipe.auto_validation_split(x, y, fit_kwargs, validation_split)
         split_here = split_here and validation is not None
         initial_weights = self.get_weights() if refit and split_here else None
@@ -344,6 +350,7 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
                 h = self.fit(x, y, epochs=head_epochs, callbacks=callbacks, **fit_kwargs)
             histories.append(("head", h))
         self.set_policy(policy)
+        early_stop = epochs == "auto"
         if epochs == "auto":
             epochs = recipe.EPOCHS_WITHOUT_VALIDATION if validation is None else recipe.MAX_EPOCHS
         if epochs:
@@ -358,8 +365,10 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
             extra = list(callbacks or [])
             if any(isinstance(p, GradualUnfreezing) for p in policy_chain(policy)):
                 extra.append(TrainabilityScheduler(policy, start_epoch=head_epochs))
-            if validation is not None and not any(
-                isinstance(c, keras.callbacks.EarlyStopping) for c in extra
+            if (
+                early_stop
+                and validation is not None
+                and not any(isinstance(c, keras.callbacks.EarlyStopping) for c in extra)
             ):
                 extra.append(keras.callbacks.EarlyStopping("val_loss", patience=2, restore_best_weights=True))
             if time_budget is not None:
@@ -373,7 +382,7 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
                 kept = "fine_tune" if tuned_score > head_score else "head"
                 if kept == "head":
                     self.set_weights(head_weights)
-                self.fine_tune_selection = {
+                selection = {
                     "kept": kept,
                     "head_val_accuracy": head_score[0],
                     "fine_tune_val_accuracy": tuned_score[0],
@@ -396,11 +405,9 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
                             else learning_rate
                         ),
                     )
-                    self.fine_tune_selection = {
-                        **self.fine_tune_selection,
-                        "refit_head_epochs": best_head_epochs,
-                        "refit_epochs": best_epochs,
-                    }
+                    selection.update(refit_head_epochs=best_head_epochs, refit_epochs=best_epochs)
+                # a plain dict, assigned once (Keras tracks dict attributes of a model)
+                self.fine_tune_selection = selection
         return _merge(histories, self)
 
     def get_config(self):

@@ -367,15 +367,26 @@ def _split(codes: np.ndarray, fraction: float, seed: int | None) -> tuple[np.nda
     return np.sort(train), np.sort(held)
 
 
-def check_common(est) -> None:
-    """Validate the arguments every image classifier shares (raised in ``fit``)."""
-    check_int(est.epochs, "epochs", min_value=0)
+def check_common(est, auto_epochs: bool = False) -> None:
+    """Validate the arguments every image classifier shares (raised in ``fit``); ``auto_epochs``:
+    ``epochs="auto"`` is accepted too."""
+    if auto_epochs:
+        check_epochs(est.epochs, "epochs")
+    else:
+        check_int(est.epochs, "epochs", min_value=0)
     check_int(est.batch_size, "batch_size", min_value=1)
     check_float(est.learning_rate, "learning_rate", min_value=0.0, min_inclusive=False)
     check_int(est.verbose, "verbose", min_value=0, max_value=2)
     check_bool(est.resize, "resize")
     check_random_state(est.random_state)
     check_float(est.validation_split, "validation_split", min_value=0.0, max_value=1.0, max_inclusive=False)
+
+
+def check_epochs(value, argument: str):
+    """``"auto"`` or an int >= 0 (returned as an int)."""
+    if isinstance(value, str) and value == "auto":
+        return value
+    return int(check_int(value, argument, min_value=0))
 
 
 def build_backbone(est):

@@ -40,13 +40,14 @@ def test_fine_tune_keeps_the_head_only_model_when_fine_tuning_loses_on_validatio
         y,
         head_epochs=10,
         head_learning_rate=0.05,
+        validation_split=0.2,
         epochs=1,
         batch_size=8,
         verbose=0,
         callbacks=[_WreckBackbone()],
     )
     selection = model.fine_tune_selection
-    assert "val_loss" in history.history  # the 20% stratified split was used (10 images per class)
+    assert "val_loss" in history.history  # the stratified 20% split was used
     assert selection["kept"] == "head"
     assert selection["fine_tune_val_accuracy"] < selection["head_val_accuracy"]
     # the head-only weights are back: the frozen backbone of the head phase, untouched
@@ -58,10 +59,18 @@ def test_fine_tune_keeps_the_head_only_model_when_fine_tuning_loses_on_validatio
 def test_fine_tune_recipe_head_on_features_and_auto_split_rules():
     x, y = _separable(n_per_class=10)
     model = TransferClassifier(tiny_backbone(), num_classes=3, policy=UnfreezeAll(), dropout=0.0)
-    history = model.fine_tune(x, y, epochs=1, batch_size=8, verbose=0)
+    history = model.fine_tune(x, y, batch_size=8, verbose=0)  # epochs="auto": split, stop early
     head_epochs = history.history["phase"].count("head")
     assert 1 <= head_epochs <= 100  # early stopping on the held-out 20% ends the feature head
-    assert model.fine_tune_selection["kept"] in ("head", "fine_tune")
+    selection = model.fine_tune_selection
+    assert selection["kept"] in ("head", "fine_tune")
+    # the split chose the epochs; the model was then trained again on all 30 images
+    assert selection["refit_head_epochs"] >= 1
+    tuned = history.history["phase"].count("fine_tune")
+    assert 1 <= tuned <= 8
+    assert selection["refit_epochs"] == (0 if selection["kept"] == "head" else selection["refit_epochs"])
+    assert 0 <= selection["refit_epochs"] <= tuned
+    assert "head_refit" in history.history["phase"]
     # the head trained on cached features learned the classes (chance: 1/3)
     assert np.mean(model.predict(x, verbose=0).argmax(-1) == y) > 0.5
     # fewer than 5 images in some class: no split, no validation-driven steps
