@@ -26,6 +26,10 @@ def _walk(layer) -> Iterable:
             yield from _walk(child)
 
 
+MIN_BATCH = 2
+"""The fewest examples a batch may hold for BatchNorm statistics (one example has variance 0)."""
+
+
 def _batches(x, batch_size: int, argument: str = "x"):
     if isinstance(x, np.ndarray) or hasattr(x, "shape") and hasattr(x, "__array__"):
         x = np.asarray(x)
@@ -41,11 +45,37 @@ def _batches(x, batch_size: int, argument: str = "x"):
                 f"`{argument}` contains NaN or infinite values in {bad} of {len(x)} examples; the "
                 "BatchNorm statistics would become NaN. Clean or drop them first."
             )
-        for start in range(0, len(x), batch_size):
-            yield x[start : start + batch_size]
+        if len(x) < MIN_BATCH:
+            raise ValueError(
+                f"`{argument}` holds {len(x)} example; BatchNorm statistics need at least "
+                f"{MIN_BATCH} per batch (the variance of one example is 0, and every prediction "
+                "would saturate). Pass more examples."
+            )
+        if batch_size < MIN_BATCH:
+            raise ValueError(
+                f"`batch_size` must be at least {MIN_BATCH} to estimate BatchNorm statistics (the "
+                f"variance of one example is 0); received batch_size={batch_size}."
+            )
+        # equal batches (sizes differ by at most one): a short last batch, down to one example,
+        # would count as much as a full one in the average of the batch statistics
+        yield from np.array_split(x, -(-len(x) // batch_size))
         return
+    skipped = 0
     for batch in x:  # tf.data.Dataset, a generator or a list of batches; (x, y[, w]) tuples allowed
-        yield batch[0] if isinstance(batch, (tuple, list)) else batch
+        batch = batch[0] if isinstance(batch, (tuple, list)) else batch
+        if len(batch) < MIN_BATCH:
+            skipped += 1
+            continue
+        yield batch
+    if skipped:
+        import warnings
+
+        warnings.warn(
+            f"`{argument}`: skipped {skipped} batch(es) of fewer than {MIN_BATCH} examples when "
+            "estimating BatchNorm statistics (their variance is 0).",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def recalibrate_batch_norm(
