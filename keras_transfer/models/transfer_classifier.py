@@ -345,7 +345,9 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
                     fit_kwargs=fit_kwargs,
                 )
                 head_epochs = 0  # the fine-tuning phase's epochs count from 0 (no image epochs)
-                best_head_epochs = recipe.best_epochs(h)
+                # the logistic-regression head (one "epoch") is refitted as such on all labels
+                probe = type(self.classifier) is keras.layers.Dense
+                best_head_epochs = "auto" if probe else recipe.best_epochs(h)
             else:
                 h = self.fit(x, y, epochs=head_epochs, callbacks=callbacks, **fit_kwargs)
             histories.append(("head", h))
