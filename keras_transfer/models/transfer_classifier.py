@@ -258,9 +258,11 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
           ``validation_data``, a stratified 20% of the labelled images is held out when every
           class has at least 5 (fewer: no split, and none of the validation-driven steps below).
           With an int ``epochs`` nothing is held out unless ``validation_split`` is a fraction.
-        - ``head_epochs="auto"``: the head trains on the frozen backbone's features computed once
-          (an epoch costs milliseconds), up to 100 epochs with early stopping on the validation
-          loss (30 epochs without a split). Given an int, the head trains on the images for that
+        - ``head_epochs="auto"``: the head is the linear probe: scikit-learn's
+          ``LogisticRegression(C=1)`` fitted on the frozen backbone's features (computed once)
+          and copied into the Dense layer (a softmax head is multinomial logistic regression);
+          with a weight-normalised head, Adam on the cached features, up to 100 epochs with
+          early stopping on the validation loss (30 without a split). Given an int, the head trains on the images for that
           many epochs as before; with ``callbacks`` or streamed inputs, ``"auto"`` means 3 such
           epochs.
         - ``epochs="auto"``: up to 8 epochs with early stopping on the validation loss (patience
