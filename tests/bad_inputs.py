@@ -1169,6 +1169,12 @@ def _sklearn_cases() -> list[Case]:
             area=area,
         ),
         Case(
+            "epochs=0 in DomainAdaptationClassifier",
+            "epochs",
+            lambda: da(epochs=0).fit(x, y, X_target=x),
+            area=area,
+        ),
+        Case(
             "float labels 0.5 into DomainAdaptationClassifier.fit",
             "y",
             lambda: da().fit(x, y * 0.5 + 0.25, X_target=x),

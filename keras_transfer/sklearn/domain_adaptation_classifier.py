@@ -157,6 +157,7 @@ class DomainAdaptationClassifier(KerasImageClassifier):
     def fit(self, X, y, X_target=None, sample_weight=None, validation_data=None):
         """Fit on labelled source ``(X, y)`` and unlabelled target images ``X_target``; returns self."""
         check_common(self)
+        check_int(self.epochs, "epochs", min_value=1)  # 0 epochs would adapt nothing
         method = check_choice(self.method, METHODS, "method")
         check_bool(self.train_backbone, "train_backbone")
         check_int(self.bottleneck, "bottleneck", min_value=1)
