@@ -34,6 +34,9 @@ METHODS = {
     },
     "coral": {"model": "DiscrepancyModel", "kwargs": {"discrepancy": "coral"}, "weight": ("weight", 1.0)},
     "mmd": {"model": "DiscrepancyModel", "kwargs": {"discrepancy": "mmd"}, "weight": ("weight", 1.0)},
+    # source-free: the plain classifier, then SHOT / TENT on the target alone (`train`)
+    "shot": {"model": None, "kwargs": {}, "weight": None, "source_free": "shot"},
+    "tent": {"model": None, "kwargs": {}, "weight": None, "adapt_batch_norm": True, "source_free": "tent"},
 }
 
 
@@ -143,4 +146,24 @@ def train(
         recalibrate_batch_norm(model, seen, batch_size=size, verbose=0)
     if METHODS[method].get("adapt_batch_norm") and target is not None:
         adapt_batch_norm(model, target, batch_size=batch_size, include_frozen=True)
+    source_free = METHODS[method].get("source_free")
+    if source_free and target is not None and epochs:
+        # SHOT / TENT on the target alone, in place (the estimator runs its own collapse check
+        # against the source class balance afterwards, so theirs is silenced here)
+        import warnings
+
+        from keras_transfer.adaptation import CollapseWarning
+        from keras_transfer.sklearn.source_free import adapt_keras_model
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CollapseWarning)
+            adapt_keras_model(
+                model,
+                target,
+                source_free,
+                epochs=epochs if source_free == "shot" else 1,
+                batch_size=batch_size,
+                copy_model=False,
+                verbose=verbose,
+            )
     return history

@@ -40,6 +40,11 @@ class DomainAdaptationClassifier(KerasImageClassifier):
       al., NeurIPS 2020; `keras_transfer.models.SelfTraining`).
     - ``"coral"``: Deep CORAL (Sun and Saenko, ECCV-W 2016); ``"mmd"``: multi-kernel MMD (Long et
       al., ICML 2015) (`keras_transfer.models.DiscrepancyModel`).
+    - ``"shot"`` / ``"tent"``: source-only training, then adaptation on the target images alone,
+      without the source: SHOT (Liang et al., ICML 2020; `keras_transfer.models.SHOT`, ``epochs``
+      passes over the target) or TENT (Wang et al., ICLR 2021; AdaBN, then one pass of
+      `keras_transfer.models.adapt_at_test_time`). For an estimator that is already fitted, use
+      `keras_transfer.sklearn.adapt_source_free`. Not among ``"auto"``'s candidates.
     - ``"auto"`` (default): chooses among source-only, AdaBN, CORAL, MCC and DANN without target
       labels, and falls back to source-only unless a method is clearly better: when a domain
       classifier cannot tell the held-out source from the held-out target (no detectable shift),
@@ -192,9 +197,9 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         validation = (
             None if data.validation is None else (self._model_inputs(data.validation[0]), data.validation[1])
         )
-        if method == "adabn" and not _methods.has_batch_norm(backbone):
+        if method in ("adabn", "tent") and not _methods.has_batch_norm(backbone):
             raise ValueError(
-                "`method`='adabn' re-estimates BatchNormalization statistics on the target, and "
+                f"`method`={method!r} re-estimates BatchNormalization statistics on the target, and "
                 f"backbone {self.backbone!r} has no BatchNormalization layer. Choose another method."
             )
         if method == "auto":

@@ -23,7 +23,9 @@ def fitted():
         batch_size=32,
         random_state=0,
     )
-    return clf.fit(xs[:96], ys[:96], X_target=xt[96:192]), xt[:96]
+    clf.fit(xs[:96], ys[:96], X_target=xt[96:192])
+    clf.fit_source_, clf.fit_target_ = (xs[:96], ys[:96]), xt[96:192]  # for the refits below
+    return clf, xt[:96]
 
 
 @pytest.mark.parametrize("method", ["shot", "tent"])
@@ -49,3 +51,15 @@ def test_adapt_source_free_bad_inputs(fitted):
         adapt_source_free(DomainAdaptationClassifier(), xt)
     with pytest.raises(ValueError, match="X_target"):
         adapt_source_free(clf, xt * np.nan)
+
+
+@pytest.mark.parametrize("method", ["shot", pytest.param("tent", marks=pytest.mark.slow)])
+def test_domain_adaptation_classifier_source_free_methods(fitted, method):
+    """method="shot"/"tent": the same source-only training, then SHOT/TENT on X_target alone."""
+    plain, xt = fitted
+    x_target = plain.fit_target_
+    adapted = DomainAdaptationClassifier(**{**plain.get_params(), "method": method})
+    adapted.fit(*plain.fit_source_, X_target=x_target)
+    assert adapted.method_ == method and adapted.collapse_report_ is not None
+    assert adapted.predict(xt).shape == (len(xt),)
+    assert not np.allclose(adapted.predict_proba(xt), plain.predict_proba(xt))
