@@ -45,7 +45,7 @@ class FineTunedClassifier(KerasImageClassifier):
             of Fashion-MNIST; benchmarks/README.md, "Fine-tuning recipe").
         epochs: epochs of the fine-tuning phase; ``"auto"`` (default): up to 8 with early
             stopping, the head-only model kept when fine-tuning does not beat it on the
-            validation split, then both retrained on all the images for the chosen epochs.
+            validation split (and then refitted on all the images).
             Without ``validation_data`` or ``validation_split``, the split is a stratified 20%
             when every class has at least 5 images (else 3 epochs, no split).
         batch_size: images per step (training and prediction).

@@ -64,13 +64,12 @@ def test_fine_tune_recipe_head_on_features_and_auto_split_rules():
     assert history.history["phase"].count("head") == 1
     selection = model.fine_tune_selection
     assert selection["kept"] in ("head", "fine_tune")
-    # the split chose the epochs; the model was then trained again on all 30 images
-    assert selection["refit_head_epochs"] == "auto"  # the logistic-regression head, refitted
     tuned = history.history["phase"].count("fine_tune")
-    assert 1 <= tuned <= 8
-    assert selection["refit_epochs"] == (0 if selection["kept"] == "head" else selection["refit_epochs"])
-    assert 0 <= selection["refit_epochs"] <= tuned
-    assert "head_refit" in history.history["phase"]
+    assert 1 <= tuned <= 8  # early stopping on the split, at most 8 epochs
+    if selection["kept"] == "head":  # the probe is refitted on all 30 images
+        assert selection["refit_epochs"] == 0 and "head_refit" in history.history["phase"]
+    else:  # the validated fine-tuned model is kept as it is
+        assert "refit_epochs" not in selection and "head_refit" not in history.history["phase"]
     # the head trained on cached features learned the classes (chance: 1/3)
     assert np.mean(model.predict(x, verbose=0).argmax(-1) == y) > 0.5
     # fewer than 5 images in some class: no split, no validation-driven steps
