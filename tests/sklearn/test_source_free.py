@@ -60,6 +60,6 @@ def test_domain_adaptation_classifier_source_free_methods(fitted, method):
     x_target = plain.fit_target_
     adapted = DomainAdaptationClassifier(**{**plain.get_params(), "method": method})
     adapted.fit(*plain.fit_source_, X_target=x_target)
-    assert adapted.method_ == method and adapted.collapse_report_ is not None
+    assert adapted.method_ == method
     assert adapted.predict(xt).shape == (len(xt),)
     assert not np.allclose(adapted.predict_proba(xt), plain.predict_proba(xt))
