@@ -8,24 +8,31 @@ importing `efficientnet_lite` adds ``efficientnet_lite0``-``4`` and importing `h
 from keras_transfer.backbones import efficientnet_lite  # noqa: F401  (registers its entries)
 from keras_transfer.backbones.backbone import Backbone
 from keras_transfer.backbones.bases import build_base
-from keras_transfer.backbones.factory import DEFAULT_BACKBONE, get_backbone
+from keras_transfer.backbones.factory import DEFAULT_BACKBONE, HANDLE_PREFIXES, get_backbone
 from keras_transfer.backbones.hub_backbone import HubBackbone
 from keras_transfer.backbones.hub_layer import HubLayer
 from keras_transfer.backbones.hub_loading import HubHandleUnavailableError
+from keras_transfer.backbones.keras_hub_backbone import KerasHubBackbone
 from keras_transfer.backbones.registry import BACKBONES, list_backbones, register_backbone
+from keras_transfer.backbones.text_backbone import TextBackbone
+from keras_transfer.backbones.text_loading import load_text_backbone
 from keras_transfer.backbones.weights import WeightsUnavailableError, keras_cache_dir
 
 __all__ = [
     "BACKBONES",
     "Backbone",
     "DEFAULT_BACKBONE",
+    "HANDLE_PREFIXES",
     "HubBackbone",
     "HubHandleUnavailableError",
     "HubLayer",
+    "KerasHubBackbone",
+    "TextBackbone",
     "WeightsUnavailableError",
     "build_base",
     "get_backbone",
     "keras_cache_dir",
+    "load_text_backbone",
     "list_backbones",
     "register_backbone",
 ]

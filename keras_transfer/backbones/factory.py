@@ -8,11 +8,16 @@ from keras_transfer._validation import ArgumentTypeError, check_bool
 from keras_transfer.backbones.backbone import POOLING, Backbone
 from keras_transfer.backbones.bases import build_base, lookup
 from keras_transfer.backbones.hub_handles import hub_entry
+from keras_transfer.backbones.keras_hub_backbone import KERAS_HUB_PREFIX, load_keras_hub_backbone
+from keras_transfer.backbones.text_backbone import TextBackbone
+from keras_transfer.backbones.text_loading import TEXT_PREFIX, load_text_backbone
 from keras_transfer.backbones.weights import describe_weights
 
 # The backbone of the demo, the estimators and the notebooks: its ImageNet weights ship in an
 # installed package, so it works offline.
 DEFAULT_BACKBONE = "efficientnet_lite0"
+# Names that are not registry entries but handles: TF-Hub, keras-hub image presets, text backbones.
+HANDLE_PREFIXES = ("hub:", KERAS_HUB_PREFIX, TEXT_PREFIX)
 
 
 def get_backbone(
@@ -23,13 +28,18 @@ def get_backbone(
     pooling: str | None = "avg",
     trainable: bool = True,
     **kwargs,
-) -> Backbone:
+) -> Backbone | TextBackbone:
     """Build a registered backbone as a `Backbone` (raw images in, pooled features out).
 
     Args:
         name: a name from `list_backbones()`, e.g. ``DEFAULT_BACKBONE`` (``"efficientnet_lite0"``,
             whose ImageNet weights ship in an installed package and work offline) or ``"resnet50"``;
-            or ``"hub:<TF-Hub URL or SavedModel folder>"``.
+            or ``"hub:<TF-Hub URL or SavedModel folder>"``; or ``"kerashub:<preset>"`` for a
+            keras-hub image backbone (built-in name, ``hf://``, ``kaggle://`` or a local preset
+            folder; a `KerasHubBackbone`); or ``"text:<name>"`` for a `TextBackbone` (strings in:
+            ``"text:minilm"`` or a keras-hub text preset / Hugging Face folder, see
+            `load_text_backbone`; ``input_shape``, ``weights`` and ``pooling`` do not apply).
+            keras-hub is an optional extra: ``pip install "keras-transfer[hub]"``.
         input_shape: ``(height, width, channels)`` the backbone works at; defaults to the family's
             native size. Inputs of other sizes are resized, 1-channel inputs become RGB.
         weights: ``None`` (random), ``"imagenet"`` (Keras' download, cached in
@@ -50,8 +60,19 @@ def get_backbone(
         >>> bb.num_features, bb.block_names[:3]
         (2048, ['stem', 'conv2_block1', 'conv2_block2'])
     """
+    if isinstance(name, str) and name.startswith(TEXT_PREFIX):  # strings in: pooling is "mean"/"cls"
+        return load_text_backbone(name, trainable=trainable, **kwargs)
     if pooling not in POOLING:
         raise ValueError(f"`pooling` must be one of {POOLING}; received pooling={pooling!r}.")
+    if isinstance(name, str) and name.startswith(KERAS_HUB_PREFIX):
+        return load_keras_hub_backbone(
+            name[len(KERAS_HUB_PREFIX) :],
+            input_shape=input_shape,
+            weights=weights,
+            pooling=pooling,
+            trainable=trainable,
+            **kwargs,
+        )
     entry = hub_entry(name) if isinstance(name, str) and name.startswith("hub:") else lookup(name, "name")
     trainable = check_bool(trainable, "trainable")
     if weights is not None and not isinstance(weights, (str, os.PathLike)):

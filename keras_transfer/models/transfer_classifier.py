@@ -119,8 +119,12 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         self.set_policy(as_policy(policy, "policy"), self.policy_epoch)
         # Built now (after the policy, which may add L2-SP anchors: Keras adds no state to a built
         # model), so BackupAndRestore, which refuses unbuilt models, works on the first fit.
-        size = tuple(getattr(backbone, "input_size", None) or (None, None))
-        self(keras.KerasTensor((None, *size, 3)))
+        symbolic = getattr(backbone, "symbolic_input", None)  # text backbones take strings
+        if symbolic is not None:
+            self(symbolic())
+        else:
+            size = tuple(getattr(backbone, "input_size", None) or (None, None))
+            self(keras.KerasTensor((None, *size, 3)))
 
     def set_policy(self, policy, epoch: int = 0):
         """Apply ``policy`` (and record it); recompile afterwards if the model was compiled."""
@@ -155,7 +159,8 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         per file or, for a folder, None for its class sub-folders; unreadable files are skipped
         with a message.
         """
-        check_image_batch(x, "x")
+        if not _takes_text(self.backbone):  # texts are checked by the tokenizer
+            check_image_batch(x, "x")
         y = check_label_array(y, self.num_classes, len(x) if isinstance(x, np.ndarray) else None, "y")
         callbacks = check_callbacks(callbacks)
         check_fit_kwargs(  # weights and validation data, before an epoch trains
@@ -163,7 +168,7 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
             num_examples=len(x) if isinstance(x, np.ndarray) else None,
             num_classes=self.num_classes,
         )
-        if is_path_input(x):
+        if is_path_input(x) and not _takes_text(self.backbone):  # strings are texts, not paths
             x, y = as_model_input(
                 x,
                 y,
@@ -176,32 +181,35 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
             )
             kwargs["shuffle"] = False  # the stream reshuffles itself every epoch
         reset_initial_epoch(self)
+        x = _texts(self.backbone, x)
         return super().fit(x, y, *args, callbacks=with_loss_guard(callbacks), **kwargs)
 
     def predict(self, x, *args, **kwargs):
         """`keras.Model.predict`, after checking a numpy ``x`` as `fit` does; a folder or a list of
         image files is streamed, resized to the backbone's input size (one row per file, sorted by
         path for a folder; an unreadable file raises an error naming it)."""
-        check_image_batch(x, "x")
-        if is_path_input(x):
+        if not _takes_text(self.backbone):  # texts are checked by the tokenizer
+            check_image_batch(x, "x")
+        if is_path_input(x) and not _takes_text(self.backbone):  # strings are texts, not paths
             x, _ = as_model_input(
                 x,
                 image_size=self.backbone.input_size,
                 batch_size=kwargs.pop("batch_size", None),
                 labelled=False,
             )
-        return super().predict(x, *args, **kwargs)
+        return super().predict(_texts(self.backbone, x), *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, after checking numpy inputs as `fit` does (a folder or a list of
         image files is streamed as in `predict`, labelled by ``y`` or the folder's classes)."""
-        check_image_batch(x, "x")
+        if not _takes_text(self.backbone):  # texts are checked by the tokenizer
+            check_image_batch(x, "x")
         y = check_label_array(y, self.num_classes, len(x) if isinstance(x, np.ndarray) else None, "y")
-        if is_path_input(x):
+        if is_path_input(x) and not _takes_text(self.backbone):  # strings are texts, not paths
             x, y = as_model_input(
                 x, y, image_size=self.backbone.input_size, batch_size=kwargs.pop("batch_size", None)
             )
-        return super().evaluate(x, y, *args, **kwargs)
+        return super().evaluate(_texts(self.backbone, x), y, *args, **kwargs)
 
     def compile(
         self, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=("accuracy",), **kwargs
@@ -316,7 +324,8 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
             return type(template).from_config({**template.get_config(), "learning_rate": lr})
 
         if isinstance(x, np.ndarray):
-            check_image_batch(x, "x")
+            if not _takes_text(self.backbone):  # texts are checked by the tokenizer
+                check_image_batch(x, "x")
             y = check_label_array(y, self.num_classes, len(x), "y")
         everything = (x, y, {k: v for k, v in fit_kwargs.items() if k != "validation_data"})
         split_here = fit_kwargs.get("validation_data") is None
@@ -442,6 +451,21 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
         config["policy"] = keras.saving.deserialize_keras_object(config["policy"])
         return cls(**config)
+
+
+def _takes_text(backbone) -> bool:
+    """Whether ``backbone`` takes strings (a `TextBackbone`): then strings are texts, not file paths."""
+    return getattr(backbone, "symbolic_input", None) is not None
+
+
+def _texts(backbone, x):
+    """A list or numpy array of strings for a text backbone as a string tensor (Keras' data adapters
+    refuse numpy string dtypes); anything else unchanged. Text backbones need TensorFlow."""
+    if not _takes_text(backbone) or not isinstance(x, (np.ndarray, list, tuple)):
+        return x
+    import tensorflow as tf  # text backbones tokenize with TensorFlow ops
+
+    return tf.constant(np.asarray([str(t) for t in np.asarray(x, dtype=object).ravel()], dtype=object))
 
 
 def _smoothed_sparse_crossentropy(smoothing: float, num_classes: int):

@@ -75,7 +75,10 @@ def reference_embeddings(folder: str, texts: list[str], normalize: bool = True) 
             attn = attn.transpose(1, 0, 2).reshape(n, heads * d)
             h = _linear(attn, w, f"{p}.attention.output.dense")
             x = _layer_norm(
-                x + h, w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], eps
+                x + h,
+                w[f"{p}.attention.output.LayerNorm.weight"],
+                w[f"{p}.attention.output.LayerNorm.bias"],
+                eps,
             )
             h = _linear(_gelu(_linear(x, w, f"{p}.intermediate.dense")), w, f"{p}.output.dense")
             x = _layer_norm(x + h, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], eps)
