@@ -256,8 +256,8 @@ def warn_if_collapsed(report: CollapseReport, method: str) -> bool:
         warnings.warn(
             f"method {method!r} returned a model whose target outputs look collapsed: "
             + "; ".join(report.symptoms)
-            + ". Its target predictions are probably useless: try another method (e.g. "
-            "'source_only'), a smaller adaptation_weight, or check the target data.",
+            + ". Its target predictions are probably useless: compare another method, try a "
+            "smaller adaptation weight, or check the target data.",
             CollapseWarning,
             stacklevel=2,
         )

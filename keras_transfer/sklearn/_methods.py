@@ -107,8 +107,9 @@ def train(
     training otherwise predicts with statistics far from those it trained with. Two-domain models
     fitted with AdaBN (`fitted_with_adabn`: each domain normalised with its own statistics, the
     models' default when the network has a trainable BatchNorm layer) already end ``fit`` with
-    target statistics and are left as they are. AdaBN
-    then re-estimates every BatchNorm layer, frozen ones included, on the target.
+    target statistics and are left as they are. AdaBN (``"adabn"``) first sets every BatchNorm
+    layer, frozen ones included, to the source statistics (so the head learns on source-normalised
+    features), and after training re-estimates every one of them on the target.
     """
     import keras
 
@@ -129,6 +130,14 @@ def train(
         callbacks=list(callbacks),
         verbose=verbose,
     )
+    adabn = bool(METHODS[method].get("adapt_batch_norm")) and target is not None
+    if adabn:
+        # AdaBN (Li et al.) swaps source statistics for target statistics under a head that was
+        # trained on source-normalised features. A frozen pretrained backbone holds its
+        # pretraining (ImageNet) statistics, not the source's: a head trained on those, then
+        # fed target-normalised features, collapsed to below chance on a digit pair. So every
+        # BatchNorm layer, frozen ones included, first takes the source statistics.
+        adapt_batch_norm(model, source, batch_size=batch_size, include_frozen=True)
     optimizer = keras.optimizers.Adam(learning_rate)
     plain = METHODS[method]["model"] is None
     if plain:
@@ -144,7 +153,7 @@ def train(
             seen = np.concatenate([source, target])
             seen, size = seen[np.random.default_rng(seed).permutation(len(seen))], 2 * batch_size
         recalibrate_batch_norm(model, seen, batch_size=size, verbose=0)
-    if METHODS[method].get("adapt_batch_norm") and target is not None:
+    if adabn:
         adapt_batch_norm(model, target, batch_size=batch_size, include_frozen=True)
     source_free = METHODS[method].get("source_free")
     if source_free and target is not None and epochs:

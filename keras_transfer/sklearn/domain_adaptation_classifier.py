@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from keras_transfer._validation import check_bool, check_choice, check_float, check_int
+from keras_transfer.adaptation import warn_if_collapsed
 from keras_transfer.backbones import DEFAULT_BACKBONE
 from keras_transfer.image_io import resize_images
 from keras_transfer.sklearn import _auto, _methods
@@ -120,6 +121,7 @@ class DomainAdaptationClassifier(KerasImageClassifier):
 
     # scikit-learn's metadata routing: X_target is requested by default (no set_fit_request needed)
     __metadata_request__fit = {"X_target": True}
+    COLLAPSE_CHECK_ROWS = 2048  # target images the collapse check looks at after fit
 
     def __init__(
         self,
@@ -206,11 +208,29 @@ class DomainAdaptationClassifier(KerasImageClassifier):
             method, self.selection_scores_, self.domain_shift_ = self._select(images, data, target, backbone)
             backbone = None  # the candidates used it: the final fit starts from a fresh one
         self.method_ = method
-        self.model_, _, history = self._fit_method(
+        self.model_, features, history = self._fit_method(
             method, images, data.codes, data.weights, target, backbone, validation, self._callbacks()
         )
         self.history_ = dict(history.history)
+        self.collapse_report_ = None
+        if target is not None:
+            self.collapse_report_ = self._collapse_check(self.model_, features, target, data.codes)
+            name = method if self.method == method else f"auto (chose {method!r})"
+            warn_if_collapsed(self.collapse_report_, name)
         return self
+
+    def _collapse_check(self, model, features, target: np.ndarray, codes: np.ndarray, probabilities=None):
+        """`keras_transfer.adaptation.check_collapse` of ``model`` on (up to
+        ``COLLAPSE_CHECK_ROWS`` of) the target images, against the source class balance."""
+        from keras_transfer.adaptation import check_collapse
+
+        rows = target[: self.COLLAPSE_CHECK_ROWS] if probabilities is None else target
+        if probabilities is None:
+            probabilities = self._run(model, rows)
+        reference = np.bincount(codes, minlength=len(self.classes_))
+        return check_collapse(
+            probabilities, reference_distribution=reference, features=self._run(features, rows)
+        )
 
     def _model_inputs(self, images: np.ndarray) -> np.ndarray:
         """``images`` at the size and channel count the model was trained on, as float32."""
@@ -254,7 +274,7 @@ class DomainAdaptationClassifier(KerasImageClassifier):
 
     def _select(self, images, data, target, backbone):
         """``method="auto"``: (chosen method, selection_scores_, domain_shift_); see `_auto`."""
-        from keras_transfer.adaptation import adapt_batch_norm, batch_norm_statistics
+        from keras_transfer.adaptation import batch_norm_statistics
 
         seed = self._random_state()
         parts = _auto.split(data.codes, len(target), seed)
@@ -274,15 +294,24 @@ class DomainAdaptationClassifier(KerasImageClassifier):
                 # source, a good adapted model loses source accuracy it has and the guard refuses
                 # it. AdaBN's rule is per domain: the held-out source rows are scored with
                 # statistics re-estimated on the source training rows, then the target's restored.
+                # AdaBN (the method) re-estimates frozen BatchNorm layers too: so does its source side.
                 context = contextlib.nullcontext()
-                if _methods.fitted_with_adabn(model):
-                    context = batch_norm_statistics(model, images[s_train], batch_size=int(self.batch_size))
+                if _methods.fitted_with_adabn(model) or name == "adabn":
+                    context = batch_norm_statistics(
+                        model,
+                        images[s_train],
+                        batch_size=int(self.batch_size),
+                        include_frozen=name == "adabn",
+                    )
                 with context:
                     source_side = (self._run(model, images[s_held]), self._run(features, images[s_held]))
             probs_s, feats_s = source_side
             probs_t, feats_t = self._run(model, target[t_held]), self._run(features, target[t_held])
             table[name] = _auto.scores(probs_s, codes_held, feats_s, probs_t, feats_t, seed)
             correct[name] = probs_s.argmax(1) == codes_held
+            report = self._collapse_check(model, features, target[t_held], data.codes[s_train], probs_t)
+            if report.collapsed and name != _methods.SOURCE_ONLY:
+                table[name]["status"] = "refused: collapsed (" + "; ".join(report.symptoms) + ")"
             return (probs_s, feats_s), feats_t
 
         train = (images[s_train], data.codes[s_train], weights, target[t_train])
@@ -295,15 +324,10 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         for name in _auto.CANDIDATES:
             if name == _methods.SOURCE_ONLY:
                 continue
-            if name == "adabn":  # the source-only model, BatchNorm re-estimated on the target
-                if not _methods.has_batch_norm(model):
-                    table[name] = {"status": "skipped: no BatchNormalization layer"}
-                    continue
-                adapt_batch_norm(model, target[t_train], batch_size=int(self.batch_size), include_frozen=True)
-                # AdaBN normalises each domain with its own statistics: the source rows keep
-                # source-only's outputs, the target rows get the re-estimated ones
-                evaluate(name, model, features, source_side)
+            if name == "adabn" and not _methods.has_batch_norm(model):
+                table[name] = {"status": "skipped: no BatchNormalization layer"}
                 continue
+            # AdaBN is its own fit: its head learns on source-normalised features (see `_methods.train`)
             evaluate(name, *self._fit_method(name, *train)[:2])
         return _auto.choose(table, correct, len(s_held)), table, shift
 
