@@ -123,7 +123,7 @@ def our_scale(lam, schedule):
 
 def fit_ours(nets, source, xt, args, shuffle=True):
     encoder, task, discriminator = nets
-    model = DANN(encoder, task, discriminator, scale=our_scale(args.lam, args.schedule))
+    model = DANN(encoder, task, discriminator, adaptation_weight=our_scale(args.lam, args.schedule))
     model.compile(optimizer=adam(args))
     timer = EpochTimer()
     model.fit(

@@ -309,14 +309,14 @@ def build_ours(method, pair, lite, scale, augment=False):
     features, head, disc = networks(pair, lite, batch_norm=method != "dann_no_bn", augment=augment)
     ramp = ReversalSchedule("dann", scale=scale)
     if method in ("dann", "dann_no_bn"):
-        return kt_models.DANN(features, head, disc, scale=ramp, adapt_batch_norm=method == "dann")
+        return kt_models.DANN(features, head, disc, adaptation_weight=ramp, adapt_batch_norm=method == "dann")
     if method in TLLIB_VARIANTS:  # DANN plus one practice of the Transfer-Learning-Library
         options = dict(TLLIB_VARIANTS[method])
         disc = options.pop("domain_head", disc)
-        return kt_models.DANN(features, head, disc, scale=ramp, adapt_batch_norm=True, **options)
+        return kt_models.DANN(features, head, disc, adaptation_weight=ramp, adapt_batch_norm=True, **options)
     if method == "cdan_e":
         return kt_models.CDAN(
-            features, head, disc, scale=ramp, entropy_conditioning=True, adapt_batch_norm=True
+            features, head, disc, adaptation_weight=ramp, entropy_conditioning=True, adapt_batch_norm=True
         )
     if method == "mcc":
         return kt_models.TargetRegularizedModel(features, head, regularizer="mcc", adapt_batch_norm=True)

@@ -1,6 +1,7 @@
 """Target accuracy of source-only vs DANN vs a target oracle on a shifted pair, over 3 seeds.
 
 Run:  python benchmarks/dann_benchmark.py [--pair digits|fashion_mnist] [--epochs 12] [--seeds 3]
+      python benchmarks/dann_benchmark.py --step-time [--epochs 6]   (training step time only)
 
 All three use the same small CNN + heads (`keras_transfer.models.DANN`): source-only is DANN with
 the reversal weight fixed at 0, the oracle is the same network trained on labelled target
@@ -84,13 +85,26 @@ def run(
     (xs, ys), (xt, yt), (x_test, y_test) = source, target_train, target_test
     num_classes = int(max(ys.max(), y_test.max())) + 1
     scale = ReversalSchedule("dann", scale=scale_max) if kind == "dann" else 0.0
-    model = DANN(cnn(), num_classes, scale=scale)
+    model = DANN(cnn(), num_classes, adaptation_weight=scale)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     if kind == "oracle":
         model.fit(x=(xt, xt), y=yt, epochs=epochs, batch_size=64, verbose=0)
     else:
         model.fit(x=(xs, xt), y=ys, epochs=epochs, batch_size=64, verbose=0)
     return float(np.mean(model.predict(x_test, verbose=0).argmax(1) == y_test))
+
+
+def step_time(pair: str, epochs: int, seed: int = 0) -> float:
+    """Median wall time of one DANN training step (ms), epochs 2.. of one fit (epoch 1 compiles)."""
+    keras.utils.set_random_seed(seed)
+    (xs, ys), (xt, _) = load_pair(pair, seed)
+    num_classes = int(ys.max()) + 1
+    model = DANN(cnn(), num_classes)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    timer = EpochTimer()
+    model.fit(x=(xs, xt), y=ys, epochs=epochs, batch_size=64, verbose=0, callbacks=[timer])
+    steps = -(-max(len(xs), len(xt)) // 64)
+    return 1000 * float(np.median(timer.times[1:])) / steps
 
 
 def main():
@@ -100,7 +114,13 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--scale", type=float, default=1.0, help="final reversal weight")
     parser.add_argument("--only", nargs="*", default=None, help="subset of source_only dann oracle")
+    parser.add_argument(
+        "--step-time", action="store_true", help="print the median DANN training step time only"
+    )
     args = parser.parse_args()
+    if args.step_time:
+        print(f"DANN step time {step_time(args.pair, args.epochs):.2f} ms", flush=True)
+        return
     results = {k: [] for k in (args.only or ["source_only", "dann", "oracle"])}
     for seed in range(args.seeds):
         (xs, ys), (xt, yt) = load_pair(args.pair, seed)

@@ -158,7 +158,7 @@ def run_adaptation_demo(
     say("\n3. DANN + AdaBN: source labels and unlabelled target images")
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
-    dann = DANN(*_networks(), scale=_reversal(), adapt_batch_norm=True)
+    dann = DANN(*_networks(), adaptation_weight=_reversal(), adapt_batch_norm=True)
     dann.compile(optimizer=_optimizer(steps))
     dann.fit(x=(xs, xt), y=ys, epochs=epochs, batch_size=BATCH_SIZE, verbose=progress)
     record("DANN + AdaBN", dann, start)

@@ -703,9 +703,30 @@ def _model_cases() -> list[Case]:
             area=area,
         ),
         # -- two-domain models: constructors ---------------------------------------------------
-        Case("scale=nan in DANN", "scale", lambda: models.DANN(_mlp(), 2, scale=float("nan")), area=area),
-        Case("scale=-1 in DANN", "scale", lambda: models.DANN(_mlp(), 2, scale=-1.0), area=area),
-        Case("scale='high' in DANN", "scale", lambda: models.DANN(_mlp(), 2, scale="high"), area=area),
+        Case(
+            "adaptation_weight=nan in DANN",
+            "adaptation_weight",
+            lambda: models.DANN(_mlp(), 2, adaptation_weight=float("nan")),
+            area=area,
+        ),
+        Case(
+            "adaptation_weight=-1 in DANN",
+            "adaptation_weight",
+            lambda: models.DANN(_mlp(), 2, adaptation_weight=-1.0),
+            area=area,
+        ),
+        Case(
+            "adaptation_weight='high' in DANN",
+            "adaptation_weight",
+            lambda: models.DANN(_mlp(), 2, adaptation_weight="high"),
+            area=area,
+        ),
+        Case(
+            "scale=-1 (deprecated name) in DANN",
+            "scale",
+            lambda: models.DANN(_mlp(), 2, scale=-1.0),
+            area=area,
+        ),
         Case("label_head=0 in DANN", "label_head", lambda: models.DANN(_mlp(), 0), area=area),
         Case(
             "feature_extractor=None in DANN",
@@ -713,7 +734,12 @@ def _model_cases() -> list[Case]:
             lambda: models.DANN(None, 2),
             area=area,
         ),
-        Case("scale=inf in CDAN", "scale", lambda: models.CDAN(_mlp(), 2, scale=float("inf")), area=area),
+        Case(
+            "adaptation_weight=inf in CDAN",
+            "adaptation_weight",
+            lambda: models.CDAN(_mlp(), 2, adaptation_weight=float("inf")),
+            area=area,
+        ),
         Case(
             "randomized_dim=0 in CDAN",
             "randomized_dim",
@@ -727,15 +753,15 @@ def _model_cases() -> list[Case]:
             area=area,
         ),
         Case(
-            "weight=inf in DiscrepancyModel",
-            "weight",
-            lambda: models.DiscrepancyModel(_mlp(), 2, weight=float("inf")),
+            "adaptation_weight=inf in DiscrepancyModel",
+            "adaptation_weight",
+            lambda: models.DiscrepancyModel(_mlp(), 2, adaptation_weight=float("inf")),
             area=area,
         ),
         Case(
-            "weight=-1 in DiscrepancyModel",
-            "weight",
-            lambda: models.DiscrepancyModel(_mlp(), 2, weight=-1.0),
+            "adaptation_weight=-1 in DiscrepancyModel",
+            "adaptation_weight",
+            lambda: models.DiscrepancyModel(_mlp(), 2, adaptation_weight=-1.0),
             area=area,
         ),
         Case(
@@ -746,9 +772,9 @@ def _model_cases() -> list[Case]:
             expect="Did you mean",
         ),
         Case(
-            "weight=nan in TargetRegularizedModel",
-            "weight",
-            lambda: models.TargetRegularizedModel(_mlp(), 2, weight=float("nan")),
+            "adaptation_weight=nan in TargetRegularizedModel",
+            "adaptation_weight",
+            lambda: models.TargetRegularizedModel(_mlp(), 2, adaptation_weight=float("nan")),
             area=area,
         ),
         Case(
@@ -765,9 +791,9 @@ def _model_cases() -> list[Case]:
             area=area,
         ),
         Case(
-            "weight=inf in SelfTraining",
-            "weight",
-            lambda: models.SelfTraining(_mlp(), 2, weight=float("inf")),
+            "adaptation_weight=inf in SelfTraining",
+            "adaptation_weight",
+            lambda: models.SelfTraining(_mlp(), 2, adaptation_weight=float("inf")),
             area=area,
         ),
         Case(
@@ -784,12 +810,12 @@ def _model_cases() -> list[Case]:
         ),
     ]
     # -- two-domain models: fit / predict, the same bad data into each ---------------------------
+    # every registered class (keras_transfer.models.ADAPTATION_METHODS); SelfTraining gets views
+    # for feature rows (its default views are for images)
+    classes = sorted({method.model.__name__ for method in models.ADAPTATION_METHODS.values()})
     makers = {
-        "DANN": lambda: _two_domain("DANN"),
-        "CDAN": lambda: _two_domain("CDAN"),
-        "DiscrepancyModel": lambda: _two_domain("DiscrepancyModel"),
-        "TargetRegularizedModel": lambda: _two_domain("TargetRegularizedModel"),
-        "SelfTraining": _self_training,
+        name: _self_training if name == "SelfTraining" else (lambda name=name: _two_domain(name))
+        for name in classes
     }
     for cls, make in makers.items():
         out += [
@@ -1144,6 +1170,12 @@ def _sklearn_cases() -> list[Case]:
             area=area,
         ),
         Case(
+            "epochs=0 in DomainAdaptationClassifier",
+            "epochs",
+            lambda: da(epochs=0).fit(x, y, X_target=x),
+            area=area,
+        ),
+        Case(
             "learning_rate=0 in DomainAdaptationClassifier",
             "learning_rate",
             lambda: da(learning_rate=0.0).fit(x, y, X_target=x),
@@ -1166,12 +1198,6 @@ def _sklearn_cases() -> list[Case]:
             "NaN images into DomainAdaptationClassifier.fit",
             "X",
             lambda: da().fit(_nan(x), y, X_target=x),
-            area=area,
-        ),
-        Case(
-            "epochs=0 in DomainAdaptationClassifier",
-            "epochs",
-            lambda: da(epochs=0).fit(x, y, X_target=x),
             area=area,
         ),
         Case(
@@ -2322,11 +2348,15 @@ VALID_NUMPY_SCALARS = [
     ("np.float32 base_lr", lambda: _valid("keras_transfer.policies", "DiscriminativeLR")(np.float32(1e-3))),
     (
         "np.float32 DiscrepancyModel weight",
-        lambda: _valid("keras_transfer.models", "DiscrepancyModel")(_mlp(), 2, weight=np.float32(0.5)),
+        lambda: _valid("keras_transfer.models", "DiscrepancyModel")(
+            _mlp(), 2, adaptation_weight=np.float32(0.5)
+        ),
     ),
     (
         "np.float32 DANN scale",
-        lambda: _valid("keras_transfer.models", "DANN")(_mlp(), np.int64(2), scale=np.float32(0.5)),
+        lambda: _valid("keras_transfer.models", "DANN")(
+            _mlp(), np.int64(2), adaptation_weight=np.float32(0.5)
+        ),
     ),
     (
         "np.int64 DANNLearningRate total_steps",

@@ -166,6 +166,16 @@ FACTORIES = {
     ),
     "L2SP": lambda hub: (_policies().L2SP(alpha=0.1, beta=0.0, base_policy=_policies().UnfreezeAll()), None),
 }
+# a two-domain method registered in keras_transfer.models.ADAPTATION_METHODS without an entry above
+# is tested with its registered arguments on small images (every method's defaults accept them)
+for _method in _models().ADAPTATION_METHODS.values():
+    FACTORIES.setdefault(
+        _method.model.__name__,
+        lambda hub, m=_method: (
+            m.build(keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(8)]), 3),
+            _images(),
+        ),
+    )
 
 
 def test_every_registered_class_has_a_factory():

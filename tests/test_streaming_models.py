@@ -89,6 +89,6 @@ def test_discrepancy_model_mixes_an_array_source_and_a_streamed_target(tmp_path)
     model = DiscrepancyModel(keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(4)]), 2, "coral")
     model.compile(optimizer="adam")
     history = model.fit(x=(xs, str(target)), y=np.arange(12) % 2, epochs=1, batch_size=4, verbose=0)
-    assert history.history["discrepancy"]
+    assert history.history["adaptation_loss"]
     with pytest.raises(ValueError, match="Target labels are not allowed"):
         model.fit(x=(xs, str(target)), y=(np.zeros(12), np.zeros(10)), verbose=0)

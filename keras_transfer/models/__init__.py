@@ -1,6 +1,12 @@
 """Task models built on a feature extractor: the transfer classifier and domain adaptation
 (adversarial, conditional adversarial, discrepancy, target-regularized, self-training)."""
 
+from keras_transfer.models._two_domain_model import TwoDomainModel, TwoDomainOutputs, TwoDomainStep
+from keras_transfer.models.adaptation_methods import (
+    ADAPTATION_METHODS,
+    AdaptationMethod,
+    register_adaptation_method,
+)
 from keras_transfer.models.cdan import CDAN
 from keras_transfer.models.dann import DANN
 from keras_transfer.models.discrepancy_model import DiscrepancyModel
@@ -12,6 +18,8 @@ from keras_transfer.models.tent import TENT, adapt_at_test_time
 from keras_transfer.models.transfer_classifier import TransferClassifier
 
 __all__ = [
+    "ADAPTATION_METHODS",
+    "AdaptationMethod",
     "CDAN",
     "DANN",
     "DiscrepancyModel",
@@ -20,6 +28,10 @@ __all__ = [
     "TENT",
     "TargetRegularizedModel",
     "TransferClassifier",
+    "TwoDomainModel",
+    "TwoDomainOutputs",
+    "TwoDomainStep",
     "adapt_at_test_time",
     "lenet_networks",
+    "register_adaptation_method",
 ]

@@ -1,12 +1,15 @@
 """The skeleton the two-domain models share: one feature extractor (and an optional bottleneck)
 over source and target, a label head, an adaptation term added to the source cross-entropy.
 
-Subclasses define ``_domain_outputs(source, target, features, predictions, num_source,
-training)`` (the extra outputs of a two-domain call; ``features`` and ``predictions`` cover every
-row of the two-domain batch), ``_adaptation_term(y_pred)`` (an unweighted loss),
-``_adaptation_weight``, ``_track_adaptation(y_pred, term)`` (their own metrics) and optionally
-``_two_domain_batch(source, target, training)`` (the rows fed to the network, default source
-then target) and ``_plan(planned_steps)``.
+A method is a subclass that defines two hooks (documented on `TwoDomainModel`):
+``adaptation_outputs(step)`` (what the method needs from a two-domain forward pass, given a
+`TwoDomainStep`) and ``adaptation_loss(outputs)`` (the unweighted adaptation term), and
+optionally ``update_adaptation_metrics(outputs)`` (its own metrics, logged beside the common
+``adaptation_loss``) and ``two_domain_batch(source, target, training)`` (the rows fed to the
+network; default source then target). The term is computed once per step, in ``call``, and
+returned in a `TwoDomainOutputs` that ``compute_loss`` and ``compute_metrics`` both read (on JAX,
+``compute_loss`` runs inside the traced gradient function and ``compute_metrics`` outside it, so
+the term travels in the outputs rather than on ``self``).
 
 Options shared by every subclass (keyword arguments of their constructors):
 
@@ -35,6 +38,8 @@ augmentation layers), so a resumed training draws the same random numbers as an 
 from __future__ import annotations
 
 import contextlib
+import warnings
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
@@ -44,10 +49,54 @@ from keras_transfer._validation import check_finite, check_float
 from keras_transfer.adaptation.batch_norm import adapt_batch_norm as _adapt_batch_norm
 from keras_transfer.image_io import is_path_input
 from keras_transfer.models import _two_domain as td
+from keras_transfer.models._adaptation_weight import (
+    ScheduledWeight,
+    check_adaptation_weight,
+    serialize_adaptation_weight,
+)
 from keras_transfer.models._guards import with_loss_guard
 from keras_transfer.models._multi_worker import MultiWorkerFit
 from keras_transfer.models._resumable import SeedStateSaving, reset_initial_epoch
-from keras_transfer.streaming import as_model_input, is_streaming_input, two_domain_dataset
+from keras_transfer.models._two_domain_data import check_labels_structure, training_input
+from keras_transfer.schedules.reversal_schedule import ReversalSchedule
+from keras_transfer.streaming import as_model_input
+
+
+class TwoDomainStep(NamedTuple):
+    """A two-domain forward pass, as the ``adaptation_outputs`` hook sees it.
+
+    Attributes:
+        source: the source inputs of the batch.
+        target: the target inputs of the batch.
+        features: the features (after the bottleneck) of every row fed to the network
+            (``two_domain_batch``: source rows first).
+        predictions: the label head's class probabilities of the same rows.
+        num_source: the number of source rows (a scalar tensor).
+        training: whether this is a training call.
+    """
+
+    source: Any
+    target: Any
+    features: Any
+    predictions: Any
+    num_source: Any
+    training: bool
+
+
+class TwoDomainOutputs(NamedTuple):
+    """What a two-domain call returns; Keras hands it to ``compute_loss`` and ``compute_metrics``.
+
+    Attributes:
+        label: the class probabilities of the source rows.
+        adaptation_loss: the unweighted adaptation term of this batch (a scalar).
+        adaptation_weight: its weight in the loss this step (a scalar).
+        extras: what the method's ``adaptation_outputs`` returned (for its own metrics).
+    """
+
+    label: Any
+    adaptation_loss: Any
+    adaptation_weight: Any
+    extras: Any
 
 
 class SmoothedSparseCrossentropy(keras.losses.Loss):
@@ -103,9 +152,43 @@ class _HeadSelector:
 
 
 class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
-    """Base of the models trained with ``fit(x=(source_x, target_x), y=source_y)``."""
+    """Base of the models trained with ``fit(x=(source_x, target_x), y=source_y)``.
 
-    _adaptation_weight = 1.0
+    A domain-adaptation method subclasses it, takes ``adaptation_weight`` (a float or a
+    `keras_transfer.schedules.ReversalSchedule`; stored with `set_adaptation_weight`), defines
+    the hooks ``adaptation_outputs`` and ``adaptation_loss`` (and, if it logs more,
+    ``update_adaptation_metrics``), and registers itself with
+    `keras_transfer.models.register_adaptation_method`. The loss is the source cross-entropy plus
+    ``adaptation_weight * adaptation_loss``; history holds ``loss``, ``label_loss``,
+    ``label_accuracy`` and ``adaptation_loss`` (the unweighted term), and the method's extras.
+    The options every subclass shares (``bottleneck``, ``label_smoothing``,
+    ``head_lr_multiplier``, ``adapt_batch_norm``) are described in the module docstring and in
+    `keras_transfer.models.DANN`.
+
+    Example:
+        >>> import keras
+        >>> from keras_transfer.models import TwoDomainModel
+        >>> class MeanDifference(TwoDomainModel):  # align the feature means of the domains
+        ...     def __init__(self, feature_extractor, label_head, adaptation_weight=1.0, **kwargs):
+        ...         super().__init__(feature_extractor, label_head, **kwargs)
+        ...         self.set_adaptation_weight(adaptation_weight)
+        ...     def adaptation_outputs(self, step):
+        ...         return step.features[: step.num_source], step.features[step.num_source :]
+        ...     def adaptation_loss(self, outputs):
+        ...         source, target = outputs
+        ...         difference = keras.ops.mean(source, 0) - keras.ops.mean(target, 0)
+        ...         return keras.ops.sum(difference**2)
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> xs, ys, xt = rng.normal(size=(32, 2)), rng.integers(0, 2, 32), rng.normal(size=(32, 2)) + 1
+        >>> model = MeanDifference(keras.layers.Dense(4), 2, adaptation_weight=0.5)
+        >>> model.compile(optimizer="adam")
+        >>> sorted(model.fit(x=(xs, xt), y=ys, epochs=1, verbose=0).history)
+        ['adaptation_loss', 'label_accuracy', 'label_loss', 'loss']
+    """
+
+    _deprecated_weight_name: str | None = None
+    """The old name of ``adaptation_weight`` in this class (accepted for one release)."""
 
     def __init__(
         self,
@@ -155,6 +238,54 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
             self.label_loss_fn = keras.losses.SparseCategoricalCrossentropy(name="label_loss")
         self.label_accuracy = keras.metrics.SparseCategoricalAccuracy(name="label_accuracy")
         self.label_loss_tracker = keras.metrics.Mean(name="label_loss")
+        self.adaptation_loss_tracker = keras.metrics.Mean(name="adaptation_loss")
+
+    # ----- the adaptation weight -----------------------------------------------------------------
+    @classmethod
+    def _renamed_weight(cls, adaptation_weight, default, kwargs: dict):
+        """``adaptation_weight``, or the value given under the class's deprecated name (popped
+        from ``kwargs``, with a DeprecationWarning)."""
+        old = cls._deprecated_weight_name
+        if old is None or old not in kwargs:
+            return adaptation_weight
+        value = kwargs.pop(old)
+        if adaptation_weight is not default:
+            raise TypeError(
+                f"{cls.__name__} received both `adaptation_weight` and `{old}` (its deprecated "
+                "name); pass only adaptation_weight."
+            )
+        warnings.warn(
+            f"`{old}` of {cls.__name__} is deprecated and will be removed in the next release; "
+            f"pass adaptation_weight={value!r} instead.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        try:
+            return check_adaptation_weight(value)
+        except (TypeError, ValueError) as exc:  # name the argument the caller used
+            raise type(exc)(
+                f"{exc} (received as `{old}`, the deprecated name of adaptation_weight)"
+            ) from None
+
+    def set_adaptation_weight(self, adaptation_weight) -> None:
+        """Store ``adaptation_weight`` (a float >= 0 or a `ReversalSchedule`, whose steps the
+        model counts and whose ``total_steps``, when None, ``fit`` fills in) as the weight of the
+        adaptation term. Subclasses call it from their constructor."""
+        self.adaptation_weight = check_adaptation_weight(adaptation_weight)
+        if isinstance(self.adaptation_weight, ReversalSchedule):
+            self.scheduled_weight = ScheduledWeight(self.adaptation_weight, name="scheduled_weight")
+
+    def _weight_schedule(self):
+        """The layer that evaluates a scheduled weight and counts its steps (None for a float)."""
+        layer = getattr(self, "scheduled_weight", None)
+        return layer if isinstance(layer, ScheduledWeight) else None
+
+    def _step_weight(self, training):
+        """The weight of the adaptation term in this step's loss (a float32 scalar)."""
+        layer = self._weight_schedule()
+        if layer is None:
+            return ops.convert_to_tensor(getattr(self, "adaptation_weight", 1.0), "float32")
+        return layer.value(training)
 
     # ----- graph -------------------------------------------------------------------------------
     def uses_adabn(self) -> bool:
@@ -194,15 +325,40 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
         self._build_trunk(input_shape)
         self.built = True
 
-    def _two_domain_batch(self, source, target, training):
+    # ----- hooks of a method -----------------------------------------------------------------
+    def two_domain_batch(self, source, target, training):
+        """The rows fed to the network for a two-domain batch, source rows first (default:
+        source then target; `keras_transfer.models.SelfTraining` adds augmented views)."""
         return ops.concatenate([source, target], axis=0)
+
+    def adaptation_outputs(self, step: TwoDomainStep):
+        """What the method needs from a two-domain forward pass (any structure of tensors, e.g.
+        a NamedTuple), handed to ``adaptation_loss`` and ``update_adaptation_metrics``.
+
+        Args:
+            step: the `TwoDomainStep` (inputs, features and predictions of every row).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must define adaptation_outputs(self, step) -> outputs, the "
+            "tensors its adaptation loss needs from a two-domain forward pass (see TwoDomainModel)."
+        )
+
+    def adaptation_loss(self, outputs):
+        """The unweighted adaptation term (a scalar) from ``adaptation_outputs``' return value."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must define adaptation_loss(self, outputs) -> scalar, the "
+            "unweighted adaptation term (see TwoDomainModel)."
+        )
+
+    def update_adaptation_metrics(self, outputs) -> None:
+        """Update the method's own metrics (logged beside ``adaptation_loss``); default: none."""
 
     def call(self, inputs, training=False):
         source, target = td.split_call_inputs(inputs)
         if target is None:
             return self.label_head(self._features(source, training), training=training)
         num_source = ops.shape(source)[0]
-        batch = self._two_domain_batch(source, target, training)
+        batch = self.two_domain_batch(source, target, training)
         if training and self.uses_adabn():  # each domain normalised with its own statistics
             features = ops.concatenate(
                 [self._features(batch[:num_source], training), self._features(batch[num_source:], training)],
@@ -211,36 +367,42 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
         else:
             features = self._features(batch, training)
         predictions = self.label_head(features, training=training)
-        return {
-            "label": predictions[:num_source],
-            **self._domain_outputs(source, target, features, predictions, num_source, training),
-        }
+        extras = self.adaptation_outputs(
+            TwoDomainStep(source, target, features, predictions, num_source, training)
+        )
+        return TwoDomainOutputs(
+            label=predictions[:num_source],
+            adaptation_loss=self.adaptation_loss(extras),
+            adaptation_weight=self._step_weight(training),
+            extras=extras,
+        )
 
-    # ----- loss and metrics ----------------------------------------------------------------------
-    def _task_losses(self, y, y_pred, sample_weight):
-        td.check_labels_structure(y)
+    # ----- loss and metrics: read from the outputs of call ---------------------------------------
+    def _label_loss(self, y, y_pred, sample_weight):
+        check_labels_structure(y)
         if y is None:
             raise ValueError(
                 f"`y` (the source labels) is required to compute the {type(self).__name__} loss."
             )
-        if not isinstance(y_pred, dict):
-            return self.label_loss_fn(y, y_pred, sample_weight), None
-        return self.label_loss_fn(y, y_pred["label"], sample_weight), self._adaptation_term(y_pred)
+        probabilities = y_pred.label if isinstance(y_pred, TwoDomainOutputs) else y_pred
+        return self.label_loss_fn(y, probabilities, sample_weight)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        label, term = self._task_losses(y, y_pred, sample_weight)
-        total = label if term is None else label + self._adaptation_weight * term
+        total = self._label_loss(y, y_pred, sample_weight)
+        if isinstance(y_pred, TwoDomainOutputs):
+            weight = ops.cast(y_pred.adaptation_weight, total.dtype)
+            total = total + weight * ops.cast(y_pred.adaptation_loss, total.dtype)
         for loss in self.losses:
             total = total + ops.cast(ops.sum(loss), total.dtype)
         return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        label, term = self._task_losses(y, y_pred, sample_weight)
-        self.label_loss_tracker.update_state(label)
+        self.label_loss_tracker.update_state(self._label_loss(y, y_pred, sample_weight))
         probabilities = y_pred
-        if isinstance(y_pred, dict):
-            probabilities = y_pred["label"]
-            self._track_adaptation(y_pred, term)
+        if isinstance(y_pred, TwoDomainOutputs):
+            probabilities = y_pred.label
+            self.adaptation_loss_tracker.update_state(y_pred.adaptation_loss)
+            self.update_adaptation_metrics(y_pred.extras)
         self.label_accuracy.update_state(y, probabilities, sample_weight)
         return super().compute_metrics(x, y, probabilities, sample_weight)
 
@@ -288,7 +450,21 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
 
     # ----- fit -----------------------------------------------------------------------------------
     def _plan(self, planned_steps: int | None) -> None:
-        """Hook: called by ``fit`` with the number of steps it will run (None if unknown)."""
+        """Called by ``fit`` with the number of steps it will run (None if unknown): fills in
+        the ``total_steps`` of a scheduled ``adaptation_weight`` left as None."""
+        layer = self._weight_schedule()
+        schedule = None if layer is None else layer.schedule
+        if schedule is None or not schedule.needs_total_steps or schedule.total_steps is not None:
+            return
+        if planned_steps is None:
+            raise ValueError(
+                "Cannot plan the adaptation_weight schedule: the dataset has unknown or infinite "
+                "length. Pass steps_per_epoch= to fit, or adaptation_weight=ReversalSchedule(..., "
+                f"total_steps=N) to {type(self).__name__}."
+            )
+        layer.set_total_steps(int(ops.convert_to_numpy(layer.step)) + planned_steps)
+        if layer is self._weight_schedule() and isinstance(layer, ScheduledWeight):
+            self.adaptation_weight = layer.schedule  # the planned schedule, for get_config
 
     def fit(
         self,
@@ -343,66 +519,34 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
                 f"{type(self).__name__} {self.name!r} has none. Add one (e.g. bottleneck=256) or "
                 "set adapt_batch_norm=False (or 'auto': on only when the model has one)."
             )
-        adapt = self.uses_adabn()
-        if isinstance(x, (tuple, list)) and len(x) == 2 and any(is_streaming_input(part) for part in x):
-            td.check_labels_structure(y)
-            x = two_domain_dataset(
-                x[0],
-                x[1],
-                y,
-                image_size=getattr(self.feature_extractor, "input_size", None),
-                batch_size=batch_size or 32,
-                steps_per_epoch=steps_per_epoch,
-                shuffle=kwargs.pop("shuffle", True),
-                seed=np.random.randint(2**31),
-            )
-            y = batch_size = steps_per_epoch = None  # the dataset carries them
-        if td._is_dataset(x):
-            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; avoids Keras' warning
-            if y is not None:
-                raise ValueError(
-                    "`y` must be None when `x` is a tf.data.Dataset (the dataset yields the source labels)."
-                )
-            planned = td.check_dataset(x, epochs, steps_per_epoch)
-            if adapt:  # one epoch of the dataset's target part
-                target = x.map(lambda inputs, *rest: inputs[1])
-                target = target.take(steps_per_epoch) if steps_per_epoch else target
-            train_x, train_y = x, y
-            spec = x.element_spec[0][0].shape
-            input_shape = tuple(spec) if spec.rank is not None else (None, None)
-        else:
-            train_x, train_y, sample_weight, planned = td.prepare_arrays(
-                x,
-                y,
-                batch_size,
-                epochs,
-                steps_per_epoch,
-                seed=np.random.randint(2**31),
-                num_classes=self._num_classes(),
-                sample_weight=kwargs.get("sample_weight"),
-            )
-            if sample_weight is not None:
-                kwargs["sample_weight"] = sample_weight
-            target = np.asarray(x[1])
-            input_shape = train_x[0].shape
-        shape = (None, *input_shape[1:])
-        if not self.built and None not in shape[1:]:  # else Keras builds it from the first batch
+        adapt = self.uses_adabn()  # decided before training changes what is trainable
+        data = training_input(
+            x,
+            y,
+            batch_size,
+            epochs,
+            steps_per_epoch,
+            kwargs,
+            image_size=getattr(self.feature_extractor, "input_size", None),
+            num_classes=self._num_classes(),
+        )
+        if not self.built and None not in data.input_shape[1:]:  # else Keras builds it from the first batch
             # now, before the callbacks run: BackupAndRestore restores built variables
             with self._strategy_scope():  # Keras' pattern: fit called after `strategy.scope()` ends
-                self.build(shape)
-        self._plan(planned)
+                self.build(data.input_shape)
+        self._plan(data.planned_steps)
         reset_initial_epoch(self)
-        kwargs["callbacks"] = with_loss_guard(kwargs.get("callbacks"))
+        fit_kwargs = {**data.fit_kwargs, "callbacks": with_loss_guard(data.fit_kwargs.get("callbacks"))}
         history = super().fit(
-            x=train_x,
-            y=train_y,
-            batch_size=batch_size,
+            x=data.x,
+            y=data.y,
+            batch_size=data.batch_size,
             epochs=epochs,
-            steps_per_epoch=steps_per_epoch,
-            **kwargs,
+            steps_per_epoch=data.steps_per_epoch,
+            **fit_kwargs,
         )
         if adapt:
-            _adapt_batch_norm(self, target, batch_size=batch_size or 32, verbose=0)
+            _adapt_batch_norm(self, data.target, batch_size=batch_size or 32, verbose=0)
         return history
 
     def _strategy_scope(self):
@@ -456,8 +600,15 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
             "label_smoothing": self.label_smoothing,
             "head_lr_multiplier": self.head_lr_multiplier,
             "adapt_batch_norm": self.adapt_batch_norm,
+            "adaptation_weight": serialize_adaptation_weight(getattr(self, "adaptation_weight", 1.0)),
         }
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
+        old = cls._deprecated_weight_name
+        if old in config and "adaptation_weight" not in config:  # saved before the rename
+            config["adaptation_weight"] = config.pop(old)
+        if isinstance(config.get("adaptation_weight"), dict):
+            config["adaptation_weight"] = keras.saving.deserialize_keras_object(config["adaptation_weight"])
         return cls(**config)

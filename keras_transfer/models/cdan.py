@@ -12,6 +12,7 @@ from keras_transfer.adaptation.conditional import (
     randomized_multilinear_map,
 )
 from keras_transfer.api_export import export
+from keras_transfer.models.adaptation_methods import register_adaptation_method
 from keras_transfer.models.dann import DANN
 
 RANDOMIZED_THRESHOLD = 4096
@@ -36,7 +37,7 @@ class CDAN(DANN):
     batch sizes and equal weight sums).
 
     Same data convention, schedule, options and history as `keras_transfer.models.DANN`
-    (``domain_loss`` is the weighted loss under CDAN+E). The paper's setup for images is
+    (``adaptation_loss`` is the weighted domain loss under CDAN+E). The paper's setup for images is
     ``bottleneck=256, domain_head="tllib", head_lr_multiplier=10`` with SGD.
 
     Args:
@@ -44,7 +45,9 @@ class CDAN(DANN):
         label_head: a Keras layer/model producing class probabilities, or an int ``num_classes``.
         domain_head: ``"small"`` (default), ``"tllib"``, ``"paper"`` or a Keras layer/model
             mapping the (randomized) multilinear map to one domain logit per row (see `DANN`).
-        scale: reversal weight, a float or a `keras_transfer.schedules.ReversalSchedule`.
+        adaptation_weight: the reversal weight, a float or a
+            `keras_transfer.schedules.ReversalSchedule` (None: the paper's ramp, as in `DANN`;
+            ``scale``, its old name, is accepted until the next release).
         entropy_conditioning: CDAN+E: weight the domain loss by the prediction certainty.
         randomized: use the randomized multilinear map; None (default) chooses it when
             ``d * num_classes > 4096`` (``d``: the feature size after the bottleneck).
@@ -74,13 +77,20 @@ class CDAN(DANN):
         feature_extractor,
         label_head,
         domain_head=None,
-        scale=None,
+        adaptation_weight=None,
         entropy_conditioning: bool = False,
         randomized: bool | None = None,
         randomized_dim: int = 1024,
         **kwargs,
     ):
-        super().__init__(feature_extractor, label_head, domain_head=domain_head, scale=scale, **kwargs)
+        adaptation_weight = self._renamed_weight(adaptation_weight, None, kwargs)
+        super().__init__(
+            feature_extractor,
+            label_head,
+            domain_head=domain_head,
+            adaptation_weight=adaptation_weight,
+            **kwargs,
+        )
         self.entropy_conditioning = check_bool(entropy_conditioning, "entropy_conditioning")
         self.randomized = None if randomized is None else check_bool(randomized, "randomized")
         self.randomized_dim = check_int(randomized_dim, "randomized_dim", min_value=1)
@@ -114,15 +124,10 @@ class CDAN(DANN):
             return randomized_multilinear_map(features, g, self.random_features, self.random_predictions)
         return multilinear_map(features, g)
 
-    def _domain_outputs(self, source, target, features, predictions, num_source, training):
-        outputs = super()._domain_outputs(source, target, features, predictions, num_source, training)
-        if self.entropy_conditioning:
-            outputs["domain_weight"] = entropy_conditioning_weights(predictions, outputs["domain_true"])
-        return outputs
-
-    # ----- loss ----------------------------------------------------------------------------------
-    def _adaptation_term(self, y_pred):
-        return self.domain_loss_fn(y_pred["domain_true"], y_pred["domain"], y_pred.get("domain_weight"))
+    def _domain_weights(self, predictions, domain_labels):
+        if not self.entropy_conditioning:
+            return None
+        return entropy_conditioning_weights(predictions, domain_labels)
 
     # ----- config --------------------------------------------------------------------------------
     def get_config(self) -> dict:
@@ -132,3 +137,7 @@ class CDAN(DANN):
             "randomized": self.randomized,
             "randomized_dim": self.randomized_dim,
         }
+
+
+register_adaptation_method("cdan", CDAN)
+register_adaptation_method("cdan+e", CDAN, entropy_conditioning=True)

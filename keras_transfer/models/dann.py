@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import keras
 from keras import ops
 
 from keras_transfer.api_export import export
 from keras_transfer.layers.gradient_reversal import GradientReversal
 from keras_transfer.models import _two_domain as td
+from keras_transfer.models._adaptation_weight import check_adaptation_weight
 from keras_transfer.models._discriminators import resolve_discriminator
 from keras_transfer.models._two_domain_model import TwoDomainModel
+from keras_transfer.models.adaptation_methods import register_adaptation_method
 from keras_transfer.schedules.reversal_schedule import ReversalSchedule
+
+
+class DomainOutputs(NamedTuple):
+    """The domain classifier's side of a DANN/CDAN step."""
+
+    logits: Any  # one domain logit per row (target = 1)
+    labels: Any  # the true domain of each row: 0 source, 1 target
+    weights: Any  # per-row weights of the domain loss (CDAN+E) or None
+    scale: Any  # the reversal weight of this step
 
 
 @export
@@ -35,8 +48,9 @@ class DANN(TwoDomainModel):
     see below): per-domain BatchNorm statistics in training and target statistics after ``fit``,
     so the fitted model is a target model (its BatchNorm layers no longer suit the source).
 
-    History holds ``loss``, ``label_loss``, ``domain_loss``, ``label_accuracy``,
-    ``domain_accuracy`` and ``reversal_scale`` (the epoch's mean reversal weight). Losses are
+    History holds ``loss``, ``label_loss``, ``adaptation_loss`` (the domain classifier's loss),
+    ``label_accuracy``, ``domain_accuracy`` and ``reversal_scale`` (the epoch's mean reversal
+    weight). Losses are
     ``keras.losses`` objects, so they are scaled correctly under ``tf.distribute``. The train
     step is Keras' own (only ``compute_loss``/``compute_metrics`` are overridden), so it runs on
     the TensorFlow and JAX backends; ``tf.data`` input needs TensorFlow installed. ``fit`` builds
@@ -60,11 +74,15 @@ class DANN(TwoDomainModel):
             1): ``"small"`` (default; two 64-unit ReLU layers), ``"tllib"`` (two 1024-unit
             layers with BatchNorm and ReLU), ``"paper"`` (two 1024-unit ReLU layers with dropout
             0.5), or a Keras layer/model.
-        scale: reversal weight: a float or a `ReversalSchedule` (``total_steps`` left as
-            None is filled in by ``fit`` from ``epochs`` and the data size). The domain loss
+        adaptation_weight: the reversal weight: a float or a `ReversalSchedule` (``total_steps``
+            left as None is filled in by ``fit`` from ``epochs`` and the data size); None
+            (default) is the paper's ramp ``ReversalSchedule("dann")`` from 0 to 1. The domain
+            loss enters the loss with weight 1; the reversal multiplies its gradient into the
+            features by ``-adaptation_weight``. ``scale``, its old name, is accepted until the
+            next release (with a DeprecationWarning). The domain loss
             is the binary cross-entropy averaged over the combined source + target batch, i.e.
             half the sum of the per-domain means that ADAPT's ``DANN(lambda_=...)`` uses, so
-            ``scale = 2 * lambda_`` trains exactly like ADAPT (checked numerically in
+            ``adaptation_weight = 2 * lambda_`` trains exactly like ADAPT (checked numerically in
             ``benchmarks/adapt_dann_benchmark.py``).
         bottleneck: None, an int ``n`` for ``Dense(n) -> BatchNormalization -> ReLU`` between
             the features and both heads, or a Keras layer.
@@ -110,21 +128,35 @@ class DANN(TwoDomainModel):
         (48, 2)
     """
 
+    _deprecated_weight_name = "scale"
+
     def __init__(
         self,
         feature_extractor,
         label_head,
         domain_head=None,
-        scale: float | ReversalSchedule | None = None,
+        adaptation_weight: float | ReversalSchedule | None = None,
         **kwargs,
     ):
+        adaptation_weight = self._renamed_weight(adaptation_weight, None, kwargs)
         super().__init__(feature_extractor, label_head, **kwargs)
         self.domain_head, self._domain_head_name = resolve_discriminator(domain_head)
-        self.reversal = GradientReversal(ReversalSchedule("dann") if scale is None else scale)
+        weight = ReversalSchedule("dann") if adaptation_weight is None else adaptation_weight
+        self.reversal = GradientReversal(check_adaptation_weight(weight))
         self.domain_loss_fn = keras.losses.BinaryCrossentropy(from_logits=True, name="domain_loss")
         self.domain_accuracy = keras.metrics.BinaryAccuracy(name="domain_accuracy", threshold=0.0)
-        self.domain_loss_tracker = keras.metrics.Mean(name="domain_loss")
         self.scale_tracker = keras.metrics.Mean(name="reversal_scale")
+
+    @property
+    def adaptation_weight(self):
+        """The reversal weight (a float or a `ReversalSchedule`), held by the reversal layer."""
+        return self.reversal.scale
+
+    def _weight_schedule(self):
+        return self.reversal
+
+    def _step_weight(self, training):
+        return ops.ones((), "float32")  # the reversal layer weighs the gradient instead
 
     # ----- graph -------------------------------------------------------------------------------
     def build(self, input_shape):
@@ -139,53 +171,35 @@ class DANN(TwoDomainModel):
     def _discriminator_input(self, features, predictions):
         return features
 
-    def _domain_outputs(self, source, target, features, predictions, num_source, training):
-        scale = self.reversal.current_scale() if training else ops.zeros((), "float32")
-        inputs = self._discriminator_input(features, predictions)
-        return {
-            "domain": self.domain_head(self.reversal(inputs, training=training), training=training),
-            "domain_true": td.domain_labels(source, target),
-            "scale": ops.cast(scale, "float32"),
-        }
+    def _domain_weights(self, predictions, domain_labels):
+        """Per-row weights of the domain loss (CDAN+E), or None."""
+        return None
+
+    def adaptation_outputs(self, step):
+        scale = self.reversal.current_scale() if step.training else ops.zeros((), "float32")
+        inputs = self._discriminator_input(step.features, step.predictions)
+        labels = td.domain_labels(step.source, step.target)
+        return DomainOutputs(
+            logits=self.domain_head(self.reversal(inputs, training=step.training), training=step.training),
+            labels=labels,
+            weights=self._domain_weights(step.predictions, labels),
+            scale=ops.cast(scale, "float32"),
+        )
 
     # ----- loss and metrics ----------------------------------------------------------------------
-    def _adaptation_term(self, y_pred):
-        return self.domain_loss_fn(y_pred["domain_true"], y_pred["domain"])
+    def adaptation_loss(self, outputs):
+        return self.domain_loss_fn(outputs.labels, outputs.logits, outputs.weights)
 
-    def _track_adaptation(self, y_pred, term):
-        self.domain_loss_tracker.update_state(term)
-        self.domain_accuracy.update_state(y_pred["domain_true"], y_pred["domain"])
-        self.scale_tracker.update_state(y_pred["scale"])
-
-    # ----- fit: plan the reversal schedule -------------------------------------------------------
-    def _plan(self, planned):
-        schedule = self.reversal.schedule
-        if schedule is not None and schedule.needs_total_steps and schedule.total_steps is None:
-            if planned is None:
-                raise ValueError(
-                    "Cannot plan the reversal schedule: the dataset has unknown or infinite "
-                    f"length. Pass steps_per_epoch= to fit, or scale=ReversalSchedule(..., "
-                    f"total_steps=N) to {type(self).__name__}."
-                )
-            self.reversal.set_total_steps(int(ops.convert_to_numpy(self.reversal.step)) + planned)
+    def update_adaptation_metrics(self, outputs):
+        self.domain_accuracy.update_state(outputs.labels, outputs.logits)
+        self.scale_tracker.update_state(outputs.scale)
 
     # ----- config --------------------------------------------------------------------------------
     def get_config(self) -> dict:
-        scale = self.reversal.scale
         domain_head = self._domain_head_name
         if domain_head is None:
             domain_head = keras.saving.serialize_keras_object(self.domain_head)
-        return {
-            **super().get_config(),
-            "domain_head": domain_head,
-            "scale": keras.saving.serialize_keras_object(scale)
-            if isinstance(scale, ReversalSchedule)
-            else scale,
-        }
+        return {**super().get_config(), "domain_head": domain_head}
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("scale"), dict):
-            config["scale"] = keras.saving.deserialize_keras_object(config["scale"])
-        return cls(**config)
+
+register_adaptation_method("dann", DANN)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
@@ -12,6 +13,13 @@ from keras_transfer._validation import check_bool, check_float
 from keras_transfer.api_export import export
 from keras_transfer.models import _two_domain as td
 from keras_transfer.models._two_domain_model import TwoDomainModel
+from keras_transfer.models.adaptation_methods import register_adaptation_method
+
+
+class PseudoLabels(NamedTuple):
+    labels: Any  # the argmax of each weak-view target prediction
+    mask: Any  # 1 where its confidence reaches the threshold, else 0
+    strong_predictions: Any  # the strong view's class probabilities
 
 
 def _check_value_range(value_range):
@@ -62,7 +70,7 @@ class SelfTraining(TwoDomainModel):
     ``keras.layers.GaussianNoise``).
 
     Same data convention as `keras_transfer.models.DANN`; history holds ``loss``,
-    ``label_loss``, ``pseudo_label_loss``, ``mask_rate`` (the share of target examples above the
+    ``label_loss``, ``adaptation_loss`` (the pseudo-label loss), ``mask_rate`` (the share of target examples above the
     threshold) and ``label_accuracy``. Runs on the TensorFlow and JAX backends (the default
     strong view takes long to compile under JAX).
 
@@ -71,7 +79,9 @@ class SelfTraining(TwoDomainModel):
         label_head: a Keras layer/model producing class probabilities, or an int ``num_classes``.
         threshold: ``tau``, the confidence a weak-view prediction needs to become a
             pseudo-label, in [0, 1] (0.95 in FixMatch).
-        weight: the weight of the pseudo-label loss, a float >= 0 (1 in FixMatch).
+        adaptation_weight: the weight of the pseudo-label loss, a float >= 0 (1 in FixMatch) or
+            a `keras_transfer.schedules.ReversalSchedule` (``weight``, its old name, is accepted
+            until the next release).
         weak_augmentation: a Keras layer (e.g. a ``keras.Sequential`` of preprocessing layers)
             or None for the default image view.
         strong_augmentation: a Keras layer or None for the default image view.
@@ -94,24 +104,27 @@ class SelfTraining(TwoDomainModel):
         >>> model.compile(optimizer="adam")
         >>> history = model.fit(x=(xs, xt), y=ys, epochs=1, batch_size=16, verbose=0)
         >>> sorted(history.history)
-        ['label_accuracy', 'label_loss', 'loss', 'mask_rate', 'pseudo_label_loss']
+        ['adaptation_loss', 'label_accuracy', 'label_loss', 'loss', 'mask_rate']
     """
+
+    _deprecated_weight_name = "weight"
 
     def __init__(
         self,
         feature_extractor,
         label_head,
         threshold: float = 0.95,
-        weight: float = 1.0,
+        adaptation_weight=1.0,
         weak_augmentation=None,
         strong_augmentation=None,
         value_range=(0, 255),
         horizontal_flip: bool = True,
         **kwargs,
     ):
+        adaptation_weight = self._renamed_weight(adaptation_weight, 1.0, kwargs)
         super().__init__(feature_extractor, label_head, **kwargs)
         self.threshold = check_float(threshold, "threshold", min_value=0.0, max_value=1.0)
-        self.weight = check_float(weight, "weight", min_value=0.0)
+        self.set_adaptation_weight(adaptation_weight)
         self.value_range = _check_value_range(value_range)
         self.horizontal_flip = check_bool(horizontal_flip, "horizontal_flip")
         self._default_views = (weak_augmentation is None, strong_augmentation is None)
@@ -120,7 +133,6 @@ class SelfTraining(TwoDomainModel):
         self.weak_augmentation = weak if weak is not None else self._default_view(strong=False)
         self.strong_augmentation = strong if strong is not None else self._default_view(strong=True)
         self.pseudo_label_loss_fn = keras.losses.SparseCategoricalCrossentropy(name="pseudo_label_loss")
-        self.pseudo_label_loss_tracker = keras.metrics.Mean(name="pseudo_label_loss")
         self.mask_rate_tracker = keras.metrics.Mean(name="mask_rate")
 
     def _default_view(self, strong: bool):
@@ -146,36 +158,29 @@ class SelfTraining(TwoDomainModel):
         self._build_trunk(input_shape)
         self.built = True
 
-    def _two_domain_batch(self, source, target, training):
+    def two_domain_batch(self, source, target, training):
         if not training:
             return ops.concatenate([source, target, target], axis=0)
         weak = self.weak_augmentation(ops.concatenate([source, target], axis=0), training=True)
         strong = self.strong_augmentation(target, training=True)
         return ops.concatenate([ops.cast(weak, "float32"), ops.cast(strong, "float32")], axis=0)
 
-    def _domain_outputs(self, source, target, features, predictions, num_source, training):
-        num_target = ops.shape(target)[0]
-        weak = ops.stop_gradient(predictions[num_source : num_source + num_target])
+    def adaptation_outputs(self, step):
+        num_source, num_target = step.num_source, ops.shape(step.target)[0]
+        weak = ops.stop_gradient(step.predictions[num_source : num_source + num_target])
         confidence = ops.max(weak, axis=-1)
-        return {
-            "pseudo_labels": ops.argmax(weak, axis=-1),
-            "mask": ops.cast(confidence >= self.threshold, "float32"),
-            "strong_predictions": predictions[num_source + num_target :],
-        }
-
-    # ----- loss and metrics ----------------------------------------------------------------------
-    @property
-    def _adaptation_weight(self):
-        return self.weight
-
-    def _adaptation_term(self, y_pred):
-        return self.pseudo_label_loss_fn(
-            y_pred["pseudo_labels"], y_pred["strong_predictions"], y_pred["mask"]
+        return PseudoLabels(
+            labels=ops.argmax(weak, axis=-1),
+            mask=ops.cast(confidence >= self.threshold, "float32"),
+            strong_predictions=step.predictions[num_source + num_target :],
         )
 
-    def _track_adaptation(self, y_pred, term):
-        self.pseudo_label_loss_tracker.update_state(term)
-        self.mask_rate_tracker.update_state(ops.mean(y_pred["mask"]))
+    # ----- loss and metrics ----------------------------------------------------------------------
+    def adaptation_loss(self, outputs):
+        return self.pseudo_label_loss_fn(outputs.labels, outputs.strong_predictions, outputs.mask)
+
+    def update_adaptation_metrics(self, outputs):
+        self.mask_rate_tracker.update_state(ops.mean(outputs.mask))
 
     # ----- config --------------------------------------------------------------------------------
     def get_config(self) -> dict:
@@ -186,9 +191,11 @@ class SelfTraining(TwoDomainModel):
         return {
             **super().get_config(),
             "threshold": self.threshold,
-            "weight": self.weight,
             "weak_augmentation": weak,
             "strong_augmentation": strong,
             "value_range": list(self.value_range),
             "horizontal_flip": self.horizontal_flip,
         }
+
+
+register_adaptation_method("self_training", SelfTraining, needs_rgb=True, value_range=(0, 255))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import keras
 
-from keras_transfer._validation import check_float
 from keras_transfer.adaptation.entropy import EntropyLoss
 from keras_transfer.adaptation.mcc import MinimumClassConfusionLoss
 from keras_transfer.api_export import export
 from keras_transfer.models import _two_domain as td
 from keras_transfer.models._two_domain_model import TwoDomainModel
+from keras_transfer.models.adaptation_methods import register_adaptation_method
 
 REGULARIZERS = {"mcc": MinimumClassConfusionLoss, "entropy": EntropyLoss}
 
@@ -18,12 +18,13 @@ REGULARIZERS = {"mcc": MinimumClassConfusionLoss, "entropy": EntropyLoss}
 class TargetRegularizedModel(TwoDomainModel):
     """Classifier trained on labelled source data with a loss on its unlabelled target predictions.
 
-    Loss = cross-entropy on the source + ``weight * regularizer(None, target_probabilities)``:
+    Loss = cross-entropy on the source + ``adaptation_weight * regularizer(None,
+    target_probabilities)``:
 
     - ``"mcc"``: Minimum Class Confusion (Jin, Wang, Long and Wang, "Minimum Class Confusion
       for Versatile Domain Adaptation", ECCV 2020), temperature 2.5, entropy-weighted examples,
       category normalisation (`keras_transfer.adaptation.MinimumClassConfusionLoss`). The paper
-      uses ``weight=1``.
+      uses ``adaptation_weight=1``.
     - ``"entropy"``: target entropy minimization (Grandvalet and Bengio, NeurIPS 2004; as in
       Long et al., "Unsupervised Domain Adaptation with Residual Transfer Networks", NeurIPS
       2016), `keras_transfer.adaptation.EntropyLoss`. Smaller weights (0.1) are safer: on a badly
@@ -35,14 +36,16 @@ class TargetRegularizedModel(TwoDomainModel):
     the target forms class clusters that the source classifier cuts. Same data convention as
     `keras_transfer.models.DANN` (``fit(x=(source_x, target_x), y=source_y)``; AdaBN, on by
     default when the network has a trainable BatchNorm layer, ``adapt_batch_norm=False`` to turn
-    it off); history holds ``loss``, ``label_loss``, ``regularizer``
-    and ``label_accuracy``. Runs on the TensorFlow and JAX backends.
+    it off); history holds ``loss``, ``label_loss``, ``adaptation_loss`` (the regularizer) and
+    ``label_accuracy``. Runs on the TensorFlow and JAX backends.
 
     Args:
         feature_extractor: any Keras model or layer mapping inputs to ``(batch, d)`` features.
         label_head: a Keras layer/model producing class probabilities, or an int ``num_classes``.
         regularizer: ``"mcc"`` (default), ``"entropy"``, or a `keras.losses.Loss` as above.
-        weight: the regularizer's weight, a float >= 0.
+        adaptation_weight: the regularizer's weight, a float >= 0 or a
+            `keras_transfer.schedules.ReversalSchedule` (``weight``, its old name, is accepted
+            until the next release).
         **kwargs: ``bottleneck``, ``label_smoothing``, ``head_lr_multiplier`` and
             ``adapt_batch_norm`` as in `keras_transfer.models.DANN` (AdaBN on by default when
             the feature extractor, bottleneck or label head has a trainable BatchNorm layer: the
@@ -59,32 +62,31 @@ class TargetRegularizedModel(TwoDomainModel):
         >>> model.compile(optimizer="adam")
         >>> history = model.fit(x=(xs, xt), y=ys, epochs=1, batch_size=16, verbose=0)
         >>> sorted(history.history)
-        ['label_accuracy', 'label_loss', 'loss', 'regularizer']
+        ['adaptation_loss', 'label_accuracy', 'label_loss', 'loss']
     """
 
-    def __init__(self, feature_extractor, label_head, regularizer="mcc", weight: float = 1.0, **kwargs):
+    _deprecated_weight_name = "weight"
+
+    def __init__(self, feature_extractor, label_head, regularizer="mcc", adaptation_weight=1.0, **kwargs):
+        adaptation_weight = self._renamed_weight(adaptation_weight, 1.0, kwargs)
         super().__init__(feature_extractor, label_head, **kwargs)
         regularizer, regularizer_fn = td.resolve_loss(regularizer, "regularizer", REGULARIZERS)
         self.regularizer = regularizer
         self.regularizer_fn = regularizer_fn
-        self.weight = check_float(weight, "weight", min_value=0.0)
-        self.regularizer_tracker = keras.metrics.Mean(name="regularizer")
+        self.set_adaptation_weight(adaptation_weight)
 
-    def _domain_outputs(self, source, target, features, predictions, num_source, training):
-        return {"target_predictions": predictions[num_source:]}
+    def adaptation_outputs(self, step):
+        return step.predictions[step.num_source :]  # the target rows' class probabilities
 
-    @property
-    def _adaptation_weight(self):
-        return self.weight
-
-    def _adaptation_term(self, y_pred):
-        return self.regularizer_fn(None, y_pred["target_predictions"])
-
-    def _track_adaptation(self, y_pred, term):
-        self.regularizer_tracker.update_state(term)
+    def adaptation_loss(self, outputs):
+        return self.regularizer_fn(None, outputs)
 
     def get_config(self) -> dict:
         regularizer = self.regularizer
         if not isinstance(regularizer, str):
             regularizer = keras.saving.serialize_keras_object(regularizer)
-        return {**super().get_config(), "regularizer": regularizer, "weight": self.weight}
+        return {**super().get_config(), "regularizer": regularizer}
+
+
+register_adaptation_method("mcc", TargetRegularizedModel, regularizer="mcc")
+register_adaptation_method("entropy", TargetRegularizedModel, regularizer="entropy", adaptation_weight=0.1)

@@ -2,47 +2,36 @@
 
 Every method shares the network ``backbone -> Dense(bottleneck, relu)`` (the adapted features)
 ``-> Dense(num_classes, softmax)`` and one training loop; they differ in the Keras model that adds
-the adaptation term (`keras_transfer.models`) and in what happens after training (AdaBN).
-``weight`` is the method's default adaptation weight, used when ``adaptation_weight=None``.
+the adaptation term and in what happens after training (AdaBN). The two-domain methods are those
+registered in `keras_transfer.models.ADAPTATION_METHODS` (a model class and its arguments each,
+default adaptation weight included, used when ``adaptation_weight=None``); the estimator adds the
+plain classifier (``"source_only"``) and AdaBN on it (``"adabn"``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from keras_transfer.models import ADAPTATION_METHODS
+
 SOURCE_ONLY = "source_only"
 
-# name -> (Keras model class name in keras_transfer.models or None for the plain classifier,
-#          constructor keyword arguments, default adaptation weight (keyword, value) or None)
+# name -> {"model": the registered keras_transfer.models.AdaptationMethod, or None for the plain
+#          classifier; "adapt_batch_norm": True for AdaBN (target BatchNorm statistics at the end)}
 METHODS = {
-    "source_only": {"model": None, "kwargs": {}, "weight": None},
-    "adabn": {"model": None, "kwargs": {}, "weight": None, "adapt_batch_norm": True},
-    "dann": {"model": "DANN", "kwargs": {}, "weight": ("scale", None)},
-    "cdan": {"model": "CDAN", "kwargs": {}, "weight": ("scale", None)},
-    "cdan+e": {"model": "CDAN", "kwargs": {"entropy_conditioning": True}, "weight": ("scale", None)},
-    "mcc": {"model": "TargetRegularizedModel", "kwargs": {"regularizer": "mcc"}, "weight": ("weight", 1.0)},
-    "entropy": {
-        "model": "TargetRegularizedModel",
-        "kwargs": {"regularizer": "entropy"},
-        "weight": ("weight", 0.1),
-    },
-    "self_training": {
-        "model": "SelfTraining",
-        "kwargs": {"value_range": (0, 255)},
-        "weight": ("weight", 1.0),
-        "rgb": True,  # the default strong view (RandAugment) works on 3 channels
-    },
-    "coral": {"model": "DiscrepancyModel", "kwargs": {"discrepancy": "coral"}, "weight": ("weight", 1.0)},
-    "mmd": {"model": "DiscrepancyModel", "kwargs": {"discrepancy": "mmd"}, "weight": ("weight", 1.0)},
+    "source_only": {"model": None},
+    "adabn": {"model": None, "adapt_batch_norm": True},
+    **{name: {"model": method} for name, method in ADAPTATION_METHODS.items()},
     # source-free: the plain classifier, then SHOT / TENT on the target alone (`train`)
-    "shot": {"model": None, "kwargs": {}, "weight": None, "source_free": "shot"},
-    "tent": {"model": None, "kwargs": {}, "weight": None, "adapt_batch_norm": True, "source_free": "tent"},
+    "shot": {"model": None, "source_free": "shot"},
+    "tent": {"model": None, "adapt_batch_norm": True, "source_free": "tent"},
 }
 
 
 def needs_rgb(method: str) -> bool:
     """Whether ``method`` trains on 3-channel images (grayscale inputs are then repeated)."""
-    return bool(METHODS.get(method, {}).get("rgb", False))
+    model = METHODS.get(method, {}).get("model")
+    return bool(model is not None and model.needs_rgb)
 
 
 def has_batch_norm(layer, trainable_only: bool = False) -> bool:
@@ -66,16 +55,12 @@ def build(method: str, features, num_classes: int, adaptation_weight: float | No
     """The Keras model of ``method`` on top of the ``features`` network."""
     import keras
 
-    from keras_transfer import models
-
     spec = METHODS[method]
     if spec["model"] is None:
         head = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="label_head")
         return keras.Sequential([features, head], name=method)
-    kwargs = dict(spec["kwargs"])
-    name, default = spec["weight"]
-    kwargs[name] = default if adaptation_weight is None else float(adaptation_weight)
-    return getattr(models, spec["model"])(features, num_classes, **kwargs)
+    kwargs = {} if adaptation_weight is None else {"adaptation_weight": float(adaptation_weight)}
+    return spec["model"].build(features, num_classes, **kwargs)
 
 
 def train(

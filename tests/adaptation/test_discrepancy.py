@@ -105,12 +105,12 @@ def test_discrepancy_decreases_under_adaptation(discrepancy):
     xt = (rng.normal(size=(256, 4)) * np.array([3.0, 0.3, 2.0, 1.0]) + 1.5).astype("float32")
     features = keras.Sequential([keras.layers.Dense(8, activation="tanh")])
     weight = 1000.0 if discrepancy == "coral" else 10.0  # CORAL's 1/(4 d^2) makes it small
-    model = DiscrepancyModel(features, 2, discrepancy=discrepancy, weight=weight)
+    model = DiscrepancyModel(features, 2, discrepancy=discrepancy, adaptation_weight=weight)
     model.compile(optimizer=keras.optimizers.Adam(0.01))
     fn = coral if discrepancy == "coral" else mmd
     before = float(fn(ops.convert_to_numpy(features(xs)), ops.convert_to_numpy(features(xt))))
     history = model.fit(x=(xs, xt), y=ys, epochs=10, batch_size=64, verbose=0).history
     after = float(fn(ops.convert_to_numpy(features(xs)), ops.convert_to_numpy(features(xt))))
     assert after < 0.5 * before
-    assert history["discrepancy"][-1] < history["discrepancy"][0]
+    assert history["adaptation_loss"][-1] < history["adaptation_loss"][0]
     assert history["label_accuracy"][-1] > 0.6

@@ -129,7 +129,7 @@ def _coral(out, data, tag):
     from keras_transfer.models import DiscrepancyModel
 
     xs, ys, xt = _arrays()
-    model = DiscrepancyModel(keras.layers.Dense(8, activation="relu"), 2, "coral", weight=1.0)
+    model = DiscrepancyModel(keras.layers.Dense(8, activation="relu"), 2, "coral", adaptation_weight=1.0)
     model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9))
     log = StepLog(os.path.join(out, f"coral_{tag}"))
     model.fit(x=(xs, xt), y=ys, batch_size=GLOBAL_BATCH, epochs=2, shuffle=False, verbose=0, callbacks=[log])

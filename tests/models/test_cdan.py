@@ -19,7 +19,7 @@ SEED, EPOCHS = 2, 4
 def _source_only():
     # the same network with the reversal weight fixed at 0; the label path does not depend on
     # the discriminator's input, so this is also source-only for the randomized variant
-    return target_accuracy(lambda: CDAN(mlp(), 2, scale=0.0), shifted_pair, SEED, EPOCHS)
+    return target_accuracy(lambda: CDAN(mlp(), 2, adaptation_weight=0.0), shifted_pair, SEED, EPOCHS)
 
 
 def test_cdan_beats_source_only_on_target():
@@ -55,7 +55,7 @@ def test_cdan_e_domain_loss_matches_numpy():
     g = ops.convert_to_numpy(model.predict(np.concatenate([xs, xt]), verbose=0)).astype("float64")
     # the discriminator sees g (x) f, class-major
     joint = np.einsum("nc,nd->ncd", g, features).reshape(len(g), -1).astype("float32")
-    logits = ops.convert_to_numpy(y_pred["domain"])[:, 0].astype("float64")
+    logits = ops.convert_to_numpy(y_pred.extras.logits)[:, 0].astype("float64")
     np.testing.assert_allclose(
         logits, ops.convert_to_numpy(model.domain_head(joint))[:, 0], rtol=1e-4, atol=1e-5
     )
@@ -65,12 +65,12 @@ def test_cdan_e_domain_loss_matches_numpy():
     w = 1.0 + np.exp(-entropy)
     w_s, w_t = w[domain == 0] / w[domain == 0].sum(), w[domain == 1] / w[domain == 1].sum()
     expected = 0.5 * (np.sum(w_s * bce[domain == 0]) + np.sum(w_t * bce[domain == 1]))
-    np.testing.assert_allclose(float(model._adaptation_term(y_pred)), expected, rtol=1e-4)
+    np.testing.assert_allclose(float(y_pred.adaptation_loss), expected, rtol=1e-4)
     plain = CDAN(mlp((6,)), 3)
     y_plain = plain((xs, xt), training=False)
-    logits = ops.convert_to_numpy(y_plain["domain"])[:, 0].astype("float64")
+    logits = ops.convert_to_numpy(y_plain.extras.logits)[:, 0].astype("float64")
     np.testing.assert_allclose(
-        float(plain._adaptation_term(y_plain)), np.mean(_numpy_softplus(logits) - domain * logits), rtol=1e-4
+        float(y_plain.adaptation_loss), np.mean(_numpy_softplus(logits) - domain * logits), rtol=1e-4
     )
 
 
@@ -97,8 +97,8 @@ def test_cdan_randomized_above_threshold_and_keras_round_trip(tmp_path):
     np.testing.assert_array_equal(ops.convert_to_numpy(loaded.random_features), before)
     np.testing.assert_array_equal(loaded.predict(xt, verbose=0), model.predict(xt, verbose=0))
     np.testing.assert_allclose(
-        ops.convert_to_numpy(loaded((xs, xt))["domain"]),
-        ops.convert_to_numpy(model((xs, xt))["domain"]),
+        ops.convert_to_numpy(loaded((xs, xt)).extras.logits),
+        ops.convert_to_numpy(model((xs, xt)).extras.logits),
         rtol=1e-5,
     )
     assert CDAN.from_config(model.get_config()).get_config() == model.get_config()

@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def target_accuracy(seed, scale):
     keras.utils.set_random_seed(seed)
     xs, ys, xt, yt = shifted_pair(seed)
-    model = DANN(mlp(), 2, scale=scale)
+    model = DANN(mlp(), 2, adaptation_weight=scale)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), steps_per_execution=16)
     model.fit(x=(xs, xt), y=ys, epochs=4, batch_size=64, verbose=0)
     return float(np.mean(model.predict(xt, batch_size=1024, verbose=0).argmax(1) == yt))
@@ -56,14 +56,14 @@ def test_dann_logs_lambda_matching_formula_with_steps_per_execution():
     steps = np.arange(total)
     lam = 2.0 / (1.0 + np.exp(-10.0 * steps / total)) - 1.0
     np.testing.assert_allclose(history["reversal_scale"], [lam[:12].mean(), lam[12:].mean()], rtol=1e-5)
-    for key in ("loss", "label_loss", "domain_loss", "label_accuracy", "domain_accuracy"):
+    for key in ("loss", "label_loss", "adaptation_loss", "label_accuracy", "domain_accuracy"):
         assert np.all(np.isfinite(history[key])), key
 
 
 @pytest.mark.backend_neutral
 def test_dann_keras_round_trip_gives_same_predictions(tmp_path):
     xs, ys, xt, _ = _small()
-    model = DANN(mlp((8,)), 3, scale=ReversalSchedule("linear", scale=0.5))
+    model = DANN(mlp((8,)), 3, adaptation_weight=ReversalSchedule("linear", scale=0.5))
     model.compile(optimizer="adam")
     model.fit(x=(xs, xt), y=ys, epochs=1, batch_size=32, verbose=0)
     path = str(tmp_path / "dann.keras")
@@ -74,7 +74,7 @@ def test_dann_keras_round_trip_gives_same_predictions(tmp_path):
     assert loaded.reversal.scale.get_config() == model.reversal.scale.get_config()
     assert int(keras.ops.convert_to_numpy(loaded.reversal.step)) == 3
     config = model.get_config()
-    assert DANN.from_config(config).get_config()["scale"] == config["scale"]
+    assert DANN.from_config(config).get_config()["adaptation_weight"] == config["adaptation_weight"]
     loaded.fit(x=(xs, xt), y=ys, epochs=1, batch_size=32, verbose=0)  # keeps training
 
 
@@ -159,8 +159,8 @@ def test_dann_constructor_errors():
         DANN("resnet", 2)
     with pytest.raises(ValueError, match="num_classes must be >= 2"):
         DANN(mlp(), 1)
-    with pytest.raises(ValueError, match="`scale` must be"):
-        DANN(mlp(), 2, scale=-1.0)
+    with pytest.raises(ValueError, match="`adaptation_weight` must be"):
+        DANN(mlp(), 2, adaptation_weight=-1.0)
 
 
 def test_dann_fit_step_under_mirrored_strategy_on_two_cpu_devices():

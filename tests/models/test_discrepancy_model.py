@@ -23,19 +23,19 @@ def test_discrepancy_model_keras_round_trip(tmp_path):
         keras.Sequential([keras.layers.Dense(8, activation="relu")]),
         2,
         discrepancy=MMDLoss(bandwidths=[1.0, 4.0]),
-        weight=0.5,
+        adaptation_weight=0.5,
     )
     model.compile(optimizer="adam")
     history = model.fit(x=(xs, xt), y=ys, epochs=1, batch_size=32, verbose=0).history
-    assert sorted(history) == ["discrepancy", "label_accuracy", "label_loss", "loss"]
+    assert sorted(history) == ["adaptation_loss", "label_accuracy", "label_loss", "loss"]
     np.testing.assert_allclose(
-        history["loss"][0], history["label_loss"][0] + 0.5 * history["discrepancy"][0], rtol=1e-4
+        history["loss"][0], history["label_loss"][0] + 0.5 * history["adaptation_loss"][0], rtol=1e-4
     )
     path = str(tmp_path / "coral.keras")
     model.save(path)
     loaded = keras.models.load_model(path)
     np.testing.assert_array_equal(loaded.predict(xt, verbose=0), model.predict(xt, verbose=0))
-    assert loaded.discrepancy_fn.bandwidths == [1.0, 4.0] and loaded.weight == 0.5
+    assert loaded.discrepancy_fn.bandwidths == [1.0, 4.0] and loaded.adaptation_weight == 0.5
 
 
 @pytest.mark.backend_neutral
@@ -43,8 +43,8 @@ def test_discrepancy_model_bad_arguments_and_input():
     xs, ys, xt = _data()
     with pytest.raises(ValueError, match="`discrepancy` must be one of"):
         DiscrepancyModel(keras.layers.Dense(4), 2, discrepancy="wasserstein")
-    with pytest.raises(ValueError, match="`weight` must be a finite number >= 0"):
-        DiscrepancyModel(keras.layers.Dense(4), 2, weight=-1.0)
+    with pytest.raises(ValueError, match="`adaptation_weight` must be a finite number >= 0"):
+        DiscrepancyModel(keras.layers.Dense(4), 2, adaptation_weight=-1.0)
     model = DiscrepancyModel(keras.layers.Dense(4), 2)
     model.compile(optimizer="adam")
     with pytest.raises(ValueError, match="Target labels are not allowed"):

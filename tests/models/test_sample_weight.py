@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from keras_transfer.models import TargetRegularizedModel
-from keras_transfer.models._two_domain import prepare_arrays
+from keras_transfer.models._two_domain_data import prepare_arrays
 
 
 @pytest.mark.parametrize("num_source, num_target", [(6, 20), (20, 6), (7, 7)])
@@ -35,7 +35,7 @@ def test_a_class_weighted_zero_is_never_learned_when_the_source_is_cycled(ignore
     xs, xt = np.ones((8, 2), "float32"), np.ones((40, 2), "float32")
     weights = (ys != ignored).astype("float32")
     keras.utils.set_random_seed(0)
-    model = TargetRegularizedModel(keras.layers.Dense(4, activation="relu"), 2, weight=0.0)
+    model = TargetRegularizedModel(keras.layers.Dense(4, activation="relu"), 2, adaptation_weight=0.0)
     model.compile(optimizer=keras.optimizers.Adam(0.05))
     history = model.fit(x=(xs, xt), y=ys, sample_weight=weights, epochs=5, batch_size=8, verbose=0)
     probability = model.predict(xs[:1], verbose=0)[0, 1 - ignored]

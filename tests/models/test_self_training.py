@@ -20,7 +20,9 @@ def _noise_views(**kwargs):
 
 def test_self_training_beats_source_only_on_target():
     # source-only: the same model and views with the pseudo-label loss weighted 0
-    source_only = target_accuracy(lambda: SelfTraining(mlp(), 2, **_noise_views(weight=0.0)), blobs, 0, 6)
+    source_only = target_accuracy(
+        lambda: SelfTraining(mlp(), 2, **_noise_views(adaptation_weight=0.0)), blobs, 0, 6
+    )
     self_training = target_accuracy(lambda: SelfTraining(mlp(), 2, **_noise_views()), blobs, 0, 6)
     assert self_training > source_only + 0.05 and self_training > 0.95, (source_only, self_training)
 
@@ -47,21 +49,21 @@ def test_pseudo_label_loss_matches_numpy():
     y_pred = model((xs, xt), training=True)
     mask = weak.max(1) >= model.threshold
     expected = np.sum(-np.log(strong[np.arange(len(xt)), weak.argmax(1)]) * mask) / len(xt)
-    np.testing.assert_allclose(float(model._adaptation_term(y_pred)), expected, rtol=1e-4)
-    np.testing.assert_allclose(float(np.mean(keras.ops.convert_to_numpy(y_pred["mask"]))), mask.mean())
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(y_pred["pseudo_labels"]), weak.argmax(1))
+    np.testing.assert_allclose(float(y_pred.adaptation_loss), expected, rtol=1e-4)
+    np.testing.assert_allclose(float(np.mean(keras.ops.convert_to_numpy(y_pred.extras.mask))), mask.mean())
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(y_pred.extras.labels), weak.argmax(1))
 
 
 @pytest.mark.backend_neutral
 def test_self_training_history_and_keras_round_trip(tmp_path):
     xs, ys, xt = _small()
-    model = SelfTraining(mlp((8,)), 3, threshold=0.5, weight=0.7, **_noise_views())
+    model = SelfTraining(mlp((8,)), 3, threshold=0.5, adaptation_weight=0.7, **_noise_views())
     model.compile(optimizer="adam")
     history = model.fit(x=(xs, xt), y=ys, epochs=1, batch_size=16, verbose=0).history
-    assert sorted(history) == ["label_accuracy", "label_loss", "loss", "mask_rate", "pseudo_label_loss"]
+    assert sorted(history) == ["adaptation_loss", "label_accuracy", "label_loss", "loss", "mask_rate"]
     assert 0.0 <= history["mask_rate"][0] <= 1.0
     np.testing.assert_allclose(
-        history["loss"][0], history["label_loss"][0] + 0.7 * history["pseudo_label_loss"][0], rtol=1e-4
+        history["loss"][0], history["label_loss"][0] + 0.7 * history["adaptation_loss"][0], rtol=1e-4
     )
     path = str(tmp_path / "fixmatch.keras")
     model.save(path)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from keras_transfer.models._two_domain import prepare_arrays
+from keras_transfer.models._two_domain_data import prepare_arrays
 
 
 @pytest.mark.parametrize("num_source, num_target", [(10, 4), (4, 10), (7, 7)])

@@ -107,7 +107,7 @@ def test_adapt_batch_norm_normalises_each_domain_with_its_own_statistics_in_trai
             keras.layers.BatchNormalization(center=False, scale=False), 3, adapt_batch_norm=adapt
         )
         out = model((xs, xt), training=True)
-        means = [keras.ops.convert_to_numpy(out[k]).mean(0) for k in ("source_features", "target_features")]
+        means = [keras.ops.convert_to_numpy(part).mean(0) for part in out.extras]
         assert np.allclose(means, 0.0, atol=1e-4) == adapt
 
 
@@ -144,7 +144,7 @@ def test_adapt_batch_norm_beats_source_only_on_rescaled_inputs():
     def make(adapt):
         def model():
             extractor = keras.Sequential([keras.layers.BatchNormalization(), mlp()])
-            return TargetRegularizedModel(extractor, 2, weight=0.0, adapt_batch_norm=adapt)
+            return TargetRegularizedModel(extractor, 2, adaptation_weight=0.0, adapt_batch_norm=adapt)
 
         return model
 
