@@ -94,6 +94,18 @@ def _tiny_backbone():
     return tiny_backbone()
 
 
+def _bn_classifier():
+    """A built classifier with BatchNorm (SHOT and TENT wrap a trained classifier)."""
+    return keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
 def _models():
     from keras_transfer import models
 
@@ -165,6 +177,15 @@ FACTORIES = {
         None,
     ),
     "L2SP": lambda hub: (_policies().L2SP(alpha=0.1, beta=0.0, base_policy=_policies().UnfreezeAll()), None),
+    "WeightNormalizedDense": lambda hub: (keras_transfer.layers.WeightNormalizedDense(3), _features()),
+    "SHOT": lambda hub: (_models().SHOT.from_model(_bn_classifier(), beta=0.5), _features()),
+    "TENT": lambda hub: (_models().TENT(_bn_classifier(), steps=2, episodic=True), _features()),
+}
+# Classes that need an optional extra (keras-hub) and a model folder: their save/load round trips
+# live in their own test files, which skip without the extra.
+OWN_ROUND_TRIP_TESTS = {
+    "KerasHubBackbone": "tests/backbones/test_keras_hub_backbone.py",
+    "TextBackbone": "tests/backbones/test_text_backbone.py",
 }
 # a two-domain method registered in keras_transfer.models.ADAPTATION_METHODS without an entry above
 # is tested with its registered arguments on small images (every method's defaults accept them)
@@ -180,7 +201,10 @@ for _method in _models().ADAPTATION_METHODS.values():
 
 def test_every_registered_class_has_a_factory():
     registered = set(_registered())
-    missing, stale = sorted(registered - set(FACTORIES)), sorted(set(FACTORIES) - registered)
+    covered = set(FACTORIES) | set(OWN_ROUND_TRIP_TESTS)
+    missing, stale = sorted(registered - covered), sorted(set(FACTORIES) - registered)
+    for name, path in OWN_ROUND_TRIP_TESTS.items():
+        assert os.path.exists(os.path.join(ROOT, path)), f"{name}: its round-trip test file {path} is gone"
     assert not missing, f"registered classes without a factory in FACTORIES: {missing}"
     assert not stale, f"FACTORIES names classes that are no longer registered: {stale}"
 

@@ -53,3 +53,15 @@ def test_text_prefix_and_bad_input(minilm):
         minilm([1, 2])
     with pytest.raises(ValueError, match="sequence_length"):
         get_backbone("text:minilm", sequence_length=1)
+
+
+def test_minilm_keras_file_round_trip(minilm, tmp_path):
+    import keras
+
+    from keras_transfer.io_utils import save_model
+
+    path = str(tmp_path / "minilm.keras")
+    save_model(minilm, path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is type(minilm) and loaded.block_names == minilm.block_names
+    np.testing.assert_allclose(np.asarray(loaded(TEXTS)), np.asarray(minilm(TEXTS)), atol=1e-5)
