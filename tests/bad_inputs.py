@@ -879,6 +879,48 @@ def _model_cases() -> list[Case]:
             "empty data into DANN.fit", "x", lambda: _dann().fit(x=(f[:0], f), y=yf[:0], verbose=0), area=area
         ),
         Case(
+            "epochs=0 in DANN.fit",
+            "epochs",
+            lambda: _dann().fit(x=(f, f), y=yf, epochs=0, verbose=0),
+            area=area,
+        ),
+        Case(
+            "callbacks=[print] in DANN.fit",
+            "callbacks",
+            lambda: _dann().fit(x=(f, f), y=yf, callbacks=[print], verbose=0),
+            area=area,
+        ),
+        Case(
+            "all-zero sample_weight in DANN.fit",
+            "sample_weight",
+            lambda: _dann().fit(x=(f, f), y=yf, sample_weight=np.zeros(len(f)), verbose=0),
+            area=area,
+        ),
+        Case(
+            "a (source, target) pair into DANN.predict",
+            "x",
+            lambda: _dann().predict((f, f[:8]), verbose=0),
+            area=area,
+        ),
+        Case(
+            "NaN rows in DANN validation_data",
+            "validation_data",
+            lambda: _dann().fit(x=(f, f), y=yf, validation_data=(_nan(f), yf), verbose=0),
+            area=area,
+        ),
+        Case(
+            "one-hot labels in DANN validation_data",
+            "validation_data",
+            lambda: _dann().fit(x=(f, f), y=yf, validation_data=(f, np.eye(2)[yf]), verbose=0),
+            area=area,
+        ),
+        Case(
+            "out-of-range labels in DANN validation_data",
+            "validation_data",
+            lambda: _dann().fit(x=(f, f), y=yf, validation_data=(f, yf + 5), verbose=0),
+            area=area,
+        ),
+        Case(
             "negative labels into DANN.fit",
             "y",
             lambda: _dann().fit(x=(f, f), y=yf - 1, verbose=0),

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from keras_transfer._validation import check_labels
+from keras_transfer.models._fit_checks import check_callbacks, check_epochs, check_validation_data
 from keras_transfer.streaming import is_dataset, is_streaming_input, two_domain_dataset
 
 
@@ -62,6 +63,10 @@ def training_input(
         num_classes: the label head's number of classes when known, for checking labels.
     """
     fit_kwargs = dict(fit_kwargs)
+    check_epochs(epochs, fit_kwargs.get("initial_epoch") or 0)
+    if "callbacks" in fit_kwargs:
+        fit_kwargs["callbacks"] = check_callbacks(fit_kwargs["callbacks"])
+    check_validation_data(fit_kwargs.get("validation_data"), num_classes=num_classes, images=False)
     if isinstance(x, (tuple, list)) and len(x) == 2 and any(is_streaming_input(part) for part in x):
         check_labels_structure(y)
         x = two_domain_dataset(
@@ -213,6 +218,11 @@ def _check_sample_weight(sample_weight, num_source: int) -> np.ndarray:
         raise ValueError(
             "`sample_weight` must hold finite weights >= 0 (one per source example); received "
             f"{int((~np.isfinite(weights)).sum())} NaN/infinite and {int((weights < 0).sum())} negative."
+        )
+    if not weights.any():
+        raise ValueError(
+            "`sample_weight` is all zeros: no source example would count, and the label loss "
+            "would train on nothing. Give the examples to train on a positive weight."
         )
     return weights
 

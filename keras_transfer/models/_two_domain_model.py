@@ -573,6 +573,12 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
             )
         elif isinstance(x, np.ndarray):
             check_finite(x, "x", "values")  # NaN rows would be predicted as if they were data
+        elif isinstance(x, (tuple, list)) and len(x) == 2:
+            raise ValueError(
+                f"`x` must be one domain's inputs: {type(self).__name__}.predict predicts one domain "
+                "at a time (the label head's class probabilities); received a pair of "
+                f"{len(x)} parts. Call predict(source_x) and predict(target_x) separately."
+            )
         return super().predict(x, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
