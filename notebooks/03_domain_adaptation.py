@@ -199,7 +199,7 @@ def fit_two_domain(make, epochs=EPOCHS, seed=0):
 
 ramp = ReversalSchedule("dann", scale=0.5)
 dann, dann_history = fit_two_domain(
-    lambda features, head, disc: DANN(features, head, disc, scale=ramp, adapt_batch_norm=True)
+    lambda features, head, disc: DANN(features, head, disc, adaptation_weight=ramp, adapt_batch_norm=True)
 )
 mcc, _ = fit_two_domain(
     lambda features, head, _: TargetRegularizedModel(features, head, "mcc", adapt_batch_norm=True)
@@ -279,7 +279,7 @@ plt.show()
 h = dann_history.history
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.2))
 axes[0].plot(h["label_loss"], label="label loss (source)")
-axes[0].plot(h["domain_loss"], label="domain loss")
+axes[0].plot(h["adaptation_loss"], label="domain loss")
 axes[0].legend()
 axes[1].plot(h["domain_accuracy"])
 axes[1].axhline(0.5, color="gray", ls=":")

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_transfer._validation import check_labels
+from keras_transfer._validation import check_float, check_labels
 from keras_transfer.models._fit_checks import check_callbacks, check_epochs, check_validation_data
 from keras_transfer.streaming import is_dataset, is_streaming_input, two_domain_dataset
 
@@ -94,6 +94,7 @@ def training_input(
         return TrainingInput(
             x, None, batch_size, steps_per_epoch, fit_kwargs, (None, *shape[1:]), planned, target
         )
+    x, y, fit_kwargs = _split_source_for_validation(x, y, fit_kwargs)
     train_x, train_y, sample_weight, planned = prepare_arrays(
         x,
         y,
@@ -110,6 +111,32 @@ def training_input(
     return TrainingInput(
         train_x, train_y, batch_size, steps_per_epoch, fit_kwargs, shape, planned, np.asarray(x[1])
     )
+
+
+def _split_source_for_validation(x, y, fit_kwargs):
+    """``validation_split`` on arrays: the last fraction of the SOURCE rows (as Keras takes the
+    last rows) becomes ``validation_data``, before the smaller domain is cycled. Keras' own split
+    would run after the cycling, so cycled copies of validation rows would also be trained on."""
+    split = fit_kwargs.pop("validation_split", None)
+    if not split or fit_kwargs.get("validation_data") is not None:
+        return x, y, fit_kwargs
+    split = check_float(split, "validation_split", min_value=0.0, max_value=1.0, max_inclusive=False)
+    if not isinstance(x, (tuple, list)) or len(x) != 2 or y is None:
+        return x, y, fit_kwargs  # prepare_arrays names what is wrong
+    xs, ys = np.asarray(x[0]), np.asarray(y)
+    keep = int(np.floor(len(xs) * (1.0 - split)))
+    if keep < 1 or keep >= len(xs) or len(ys) != len(xs):
+        raise ValueError(
+            f"`validation_split`={split} leaves {keep} of {len(xs)} source examples for training "
+            "and the rest for validation: both parts must hold at least one example."
+        )
+    validation = [xs[keep:], ys[keep:]]
+    weights = fit_kwargs.get("sample_weight")
+    if weights is not None and np.ndim(weights) > 0 and len(weights) == len(xs):
+        weights = np.asarray(weights)
+        fit_kwargs["sample_weight"], validation = weights[:keep], [*validation, weights[keep:]]
+    fit_kwargs["validation_data"] = tuple(validation)
+    return (xs[:keep], x[1]), ys[:keep], fit_kwargs
 
 
 def two_domain_error(name: str, received) -> ValueError:

@@ -202,6 +202,7 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self._weight_planned_by_fit = False  # set by fit when it fills in a schedule's total_steps
         self.feature_extractor = td.resolve_layer(feature_extractor, "feature_extractor")
         if isinstance(label_head, (int, np.integer)) and not isinstance(label_head, (bool, np.bool_)):
             if label_head < 2:
@@ -454,7 +455,13 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
         the ``total_steps`` of a scheduled ``adaptation_weight`` left as None."""
         layer = self._weight_schedule()
         schedule = None if layer is None else layer.schedule
-        if schedule is None or not schedule.needs_total_steps or schedule.total_steps is not None:
+        if schedule is None or not schedule.needs_total_steps:
+            return
+        step = int(ops.convert_to_numpy(layer.step))
+        # a total filled in by an earlier fit is planned again when no step of it was taken (a
+        # clone, `keras.models.clone_model` or from_config, starts its ramp from the beginning)
+        replan = getattr(self, "_weight_planned_by_fit", False) and step == 0
+        if schedule.total_steps is not None and not replan:
             return
         if planned_steps is None:
             raise ValueError(
@@ -462,7 +469,8 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
                 "length. Pass steps_per_epoch= to fit, or adaptation_weight=ReversalSchedule(..., "
                 f"total_steps=N) to {type(self).__name__}."
             )
-        layer.set_total_steps(int(ops.convert_to_numpy(layer.step)) + planned_steps)
+        layer.set_total_steps(step + planned_steps)
+        self._weight_planned_by_fit = True
         if layer is self._weight_schedule() and isinstance(layer, ScheduledWeight):
             self.adaptation_weight = layer.schedule  # the planned schedule, for get_config
 
@@ -607,6 +615,8 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
             "head_lr_multiplier": self.head_lr_multiplier,
             "adapt_batch_norm": self.adapt_batch_norm,
             "adaptation_weight": serialize_adaptation_weight(getattr(self, "adaptation_weight", 1.0)),
+            # True when `fit` filled in the schedule's total_steps (re-planned by a fresh copy's fit)
+            "adaptation_weight_planned": bool(getattr(self, "_weight_planned_by_fit", False)),
         }
 
     @classmethod
@@ -617,4 +627,7 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
             config["adaptation_weight"] = config.pop(old)
         if isinstance(config.get("adaptation_weight"), dict):
             config["adaptation_weight"] = keras.saving.deserialize_keras_object(config["adaptation_weight"])
-        return cls(**config)
+        planned = bool(config.pop("adaptation_weight_planned", False))
+        model = cls(**config)
+        model._weight_planned_by_fit = planned
+        return model

@@ -194,3 +194,31 @@ def test_dann_fit_step_under_mirrored_strategy_on_two_cpu_devices():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "MIRRORED_OK" in result.stdout
+
+
+@pytest.mark.backend_neutral
+def test_dann_clone_of_a_fitted_model_plans_its_own_reversal_ramp():
+    xs, ys, xt, _ = _small()
+    model = DANN(mlp((8,)), 3)
+    model.compile(optimizer="sgd")
+    model.fit(x=(xs, xt), y=ys, epochs=1, batch_size=96, verbose=0)  # 1 step: total_steps=1
+    assert model.reversal.scale.total_steps == 1
+    clone = keras.models.clone_model(model)
+    clone.compile(optimizer="sgd")
+    history = clone.fit(x=(xs, xt), y=ys, epochs=2, batch_size=8, verbose=0).history
+    assert clone.reversal.scale.total_steps == 24  # planned anew, not the original's 1
+    lam = 2.0 / (1.0 + np.exp(-10.0 * np.arange(24) / 24)) - 1.0
+    np.testing.assert_allclose(history["reversal_scale"], [lam[:12].mean(), lam[12:].mean()], rtol=1e-5)
+    # a model loaded with its steps taken keeps its plan (continues where it stopped)
+    again = DANN.from_config(model.get_config())
+    assert again.get_config()["adaptation_weight_planned"] is True
+
+
+def test_dann_validation_split_validates_on_held_out_source_rows():
+    xs, ys, xt, _ = _small(n_source=40, n_target=80)
+    model = DANN(mlp((8,)), 3)
+    model.compile(optimizer="adam")
+    history = model.fit(x=(xs, xt), y=ys, epochs=1, batch_size=16, validation_split=0.25, verbose=0).history
+    assert 0.0 <= history["val_label_accuracy"][0] <= 1.0
+    expected = model.evaluate(xs[30:], ys[30:], verbose=0, return_dict=True)["label_accuracy"]
+    assert history["val_label_accuracy"][0] == pytest.approx(expected)
