@@ -7,7 +7,7 @@ from keras import ops
 
 from keras_transfer._validation import ArgumentTypeError, check_float, check_int
 from keras_transfer.api_export import export
-from keras_transfer.schedules.reversal_schedule import ReversalSchedule
+from keras_transfer.schedules.reversal_schedule import ReversalSchedule, add_step_counters
 
 
 @export
@@ -53,23 +53,8 @@ class GradientReversal(keras.layers.Layer):
                 ) from None
         self.scale = scale
         self.supports_masking = True
-        self.step = self.add_weight(
-            shape=(),
-            dtype="int32",
-            initializer="zeros",
-            trainable=False,
-            name="step",
-            aggregation="only_first_replica",
-        )
         total = scale.total_steps if isinstance(scale, ReversalSchedule) else None
-        self.total_steps = self.add_weight(
-            shape=(),
-            dtype="float32",
-            initializer=keras.initializers.Constant(float(total or 0)),
-            trainable=False,
-            name="total_steps",
-            aggregation="only_first_replica",
-        )
+        self.step, self.total_steps = add_step_counters(self, total)
 
     @property
     def schedule(self) -> ReversalSchedule | None:

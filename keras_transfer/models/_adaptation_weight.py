@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from keras_transfer._validation import ArgumentTypeError, check_float, check_int
-from keras_transfer.schedules.reversal_schedule import ReversalSchedule
+from keras_transfer.schedules.reversal_schedule import ReversalSchedule, add_step_counters
 
 
 def check_adaptation_weight(value):
@@ -40,22 +40,7 @@ class ScheduledWeight(keras.layers.Layer):
     def __init__(self, schedule: ReversalSchedule, **kwargs):
         super().__init__(**kwargs)
         self.scale = schedule
-        self.step = self.add_weight(
-            shape=(),
-            dtype="int32",
-            initializer="zeros",
-            trainable=False,
-            name="step",
-            aggregation="only_first_replica",
-        )
-        self.total_steps = self.add_weight(
-            shape=(),
-            dtype="float32",
-            initializer=keras.initializers.Constant(float(schedule.total_steps or 0)),
-            trainable=False,
-            name="total_steps",
-            aggregation="only_first_replica",
-        )
+        self.step, self.total_steps = add_step_counters(self, schedule.total_steps)
 
     @property
     def schedule(self) -> ReversalSchedule:

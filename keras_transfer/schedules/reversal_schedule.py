@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 from keras import ops
 
 from keras_transfer._validation import check_choice, check_float, check_int
@@ -96,3 +97,26 @@ class ReversalSchedule:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"ReversalSchedule({args})"
+
+
+def add_step_counters(layer, total_steps: int | None):
+    """Add the non-trainable ``step`` (int32, 0) and ``total_steps`` (float32) variables through
+    which ``layer`` evaluates a `ReversalSchedule` in the graph (one count per training call,
+    first replica only under tf.distribute); returns ``(step, total_steps)``."""
+    step = layer.add_weight(
+        shape=(),
+        dtype="int32",
+        initializer="zeros",
+        trainable=False,
+        name="step",
+        aggregation="only_first_replica",
+    )
+    total = layer.add_weight(
+        shape=(),
+        dtype="float32",
+        initializer=keras.initializers.Constant(float(total_steps or 0)),
+        trainable=False,
+        name="total_steps",
+        aggregation="only_first_replica",
+    )
+    return step, total
