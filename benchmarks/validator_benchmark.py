@@ -11,9 +11,13 @@ pair's target test set (never adapted on). One JSON line per (pair, seed, candid
 images drawn (fixed seed) from the held-out target part: the few-label validation of
 ``fit(..., X_target_val=..., y_target_val=...)``.
 
-Run:
-    nice -n 10 python benchmarks/validator_benchmark.py --results benchmarks/results/validators.jsonl
-    python benchmarks/validator_benchmark.py --results benchmarks/results/validators.jsonl --report
+Run (from ``benchmarks/``, with the repository on ``PYTHONPATH`` when the package is not installed):
+    nice -n 10 python validator_benchmark.py --results results/validators.jsonl
+    python validator_benchmark.py --results results/validators.jsonl --report
+
+Pairs: ``digits``, ``fashion_mnist`` and ``mnist_m`` (2,000 source digits instead of 4,000) with
+the LeNet, and ``fashion_lite0`` (the frozen pretrained EfficientNet-Lite0 trunk, its top blocks
+adapted), as described in ``da_benchmark.py``.
 
 Pairs, networks and training come from ``da_benchmark.py`` (the DANN paper's LeNet with
 BatchNorm and AdaBN, annealed SGD, batch 64 per domain); the epochs per pair are below (fewer
@@ -46,7 +50,7 @@ VALIDATORS = (
     "class_ami",
     "mixval",
 )
-EPOCHS = {"digits": 15, "fashion_mnist": 6, "mnist_m": 10}
+EPOCHS = {"digits": 15, "fashion_mnist": 6, "mnist_m": 10, "fashion_lite0": 8}
 NUM_SOURCE = {"mnist_m": 2000}  # source (and target adaptation) digits of MNIST -> MNIST-M
 FEW_LABELS = 50
 
@@ -62,13 +66,15 @@ def parse_args(argv=None):
 
 
 # ----- training and scoring ----------------------------------------------------------------------
-def _load(pair, seed):
+def _load(pair, seed, lite):
     import da_benchmark as da
 
     data = da.load_pair(pair, seed, quick=False)
     n = NUM_SOURCE.get(pair)
     if n is not None:
         data = {k: (v[0][:n], v[1][:n]) if k != "test" else v for k, v in data.items()}
+    if pair == "fashion_lite0":  # the frozen Lite0 trunk's feature maps, computed once per image
+        data = {k: (lite(v[0]), v[1]) for k, v in data.items()}
     return data
 
 
@@ -131,13 +137,16 @@ def run(args):
     if os.path.exists(args.results):
         with open(args.results) as f:
             done = {(r["pair"], r["seed"], r["candidate"]) for r in map(json.loads, filter(str.strip, f))}
+    lite = None
     for pair in args.pairs:
         epochs, scale = EPOCHS[pair], da.SETTINGS[pair]["scale"]
         for seed in range(args.seeds):
             todo = [c for c in args.candidates if (pair, seed, c) not in done]
             if not todo:
                 continue
-            data = _load(pair, seed)
+            if pair == "fashion_lite0" and lite is None:
+                lite = da.LiteTrunk()
+            data = _load(pair, seed, lite)
             (xs, ys), (xt, yt), (x_test, y_test) = data["source"], data["target"], data["test"]
             s_tr, s_held, t_tr, t_held = _split(ys, len(xt), seed)
             few = np.random.default_rng(seed + 7).choice(
@@ -156,7 +165,7 @@ def run(args):
                 keras.utils.set_random_seed(seed)
                 if name in ("source_only", "adabn"):
                     model = (
-                        da.fit_plain(xs[s_tr], ys[s_tr], pair, None, epochs, da.steps_for(sub, epochs), seed)
+                        da.fit_plain(xs[s_tr], ys[s_tr], pair, lite, epochs, da.steps_for(sub, epochs), seed)
                         if plain is None
                         else plain
                     )
@@ -166,16 +175,22 @@ def run(args):
                         model.set_weights(plain.get_weights())
                         adapt_batch_norm(model, xt[t_tr].astype("float32"), batch_size=da.BATCH)
                 else:
-                    model = da.fit_ours(name, sub, pair, None, epochs, scale)[0]
+                    model = da.fit_ours(name, sub, pair, lite, epochs, scale)[0]
                 train_wall = time.perf_counter() - start
                 scores, report, correct, _ = score_candidate(
                     model, name, xs[s_tr], ys[s_tr], xs[s_held], ys[s_held], xt[t_held], seed
                 )
+                probs_few = _predict(model, xt[few])
+                few_correct = probs_few.argmax(1) == yt[few]
                 record = {
                     **common,
                     "candidate": name,
                     "test_accuracy": float(np.mean(_predict(model, x_test).argmax(1) == y_test)),
-                    "few_label_accuracy": float(np.mean(_predict(model, xt[few]).argmax(1) == yt[few])),
+                    "few_label_accuracy": float(np.mean(few_correct)),
+                    "few_label_loss": float(
+                        np.mean(-np.log(np.clip(probs_few[np.arange(len(few)), yt[few]], 1e-7, 1.0)))
+                    ),
+                    "few_label_correct": "".join("1" if c else "0" for c in few_correct),
                     "num_few_labels": int(len(few)),
                     "scores": scores,
                     "collapsed": report.collapsed,
