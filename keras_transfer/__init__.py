@@ -7,7 +7,7 @@ Importing it also keeps TensorFlow's C++ start-up log lines (oneDNN, cpu_feature
 cuInit on a machine without a GPU) off the terminal when TensorFlow is imported afterwards, by
 keras_transfer or by ``import keras``; it sets ``TF_CPP_MIN_LOG_LEVEL=2`` unless you set it.
 Python warnings are not touched. ``KERAS_TRANSFER_VERBOSE_TF=1`` turns this off; see
-`keras_transfer._quiet_tf`.
+`keras_transfer.quiet_tf`.
 
 Example:
     >>> import keras_transfer
@@ -17,15 +17,16 @@ Example:
 
 import importlib
 
-from keras_transfer import _quiet_tf
+from keras_transfer import quiet_tf
 
-_quiet_tf.install()
+quiet_tf.install()
 
 __version__ = "0.1.0"
 
 _SUBMODULES = (
     "adaptation",
     "api_export",
+    "atomic_files",
     "backbones",
     "callbacks",
     "cli",
@@ -36,6 +37,7 @@ _SUBMODULES = (
     "models",
     "plots",
     "policies",
+    "quiet_tf",
     "ranking",
     "safe_mode",
     "schedules",

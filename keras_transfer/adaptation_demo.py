@@ -39,7 +39,7 @@ about a minute (an estimate from the CPU time, not a measurement). With 20 epoch
 70-77 s of CPU time and 175-229 s of wall time at the same load: a little more accuracy for 40 %
 more time, which would not stay under 3 minutes on a busy machine.
 
-Every file is written atomically (`keras_transfer.io_utils.atomic_write`), and existing results
+Every file is written atomically (`keras_transfer.atomic_files.atomic_write`), and existing results
 are never replaced unless ``overwrite=True``.
 """
 
@@ -51,7 +51,7 @@ import time
 
 from keras_transfer._validation import check_bool, check_int, check_seed
 from keras_transfer.demo import _accuracy, _check_output, _save_png, _write_csv, progress_verbosity
-from keras_transfer.io_utils import save_model
+from keras_transfer.atomic_files import save_model
 
 __all__ = ["ADAPTATION_FILES", "DEFAULT_EPOCHS", "format_adaptation_table", "run_adaptation_demo"]
 

@@ -1,6 +1,6 @@
 """The `keras-transfer` command line: `keras-transfer demo [--adaptation]`, `keras-transfer backbones`.
 
-TensorFlow's C++ start-up log lines are hidden (see `keras_transfer._quiet_tf`); ``--verbose-tf``
+TensorFlow's C++ start-up log lines are hidden (see `keras_transfer.quiet_tf`); ``--verbose-tf``
 (anywhere on the line) or ``KERAS_TRANSFER_VERBOSE_TF=1`` shows them.
 """
 
@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from keras_transfer import __version__, _quiet_tf
+from keras_transfer import __version__, quiet_tf
 from keras_transfer.adaptation_demo import DEFAULT_EPOCHS as ADAPTATION_EPOCHS
 
 # The demo's label budgets and test-set size, in full and with --quick. The quick run is the full
@@ -22,8 +22,10 @@ DEMO_TEST_SIZE = 1000
 QUICK_LABELS = [100]
 QUICK_TEST_SIZE = 200
 DEMO_IMAGE_SIZE = 96
-DEMO_EPOCHS = 3
-DEMO_UNFREEZE = 2
+# "auto": TransferClassifier.fine_tune's recipe (probe head, early stopping on a validation split,
+# keep-better guard); None: every block group trains (UnfreezeAll).
+DEMO_EPOCHS = "auto"
+DEMO_UNFREEZE = None
 # Options of the transfer demo only: `demo --adaptation` refuses them (their defaults are None so
 # that an option given on the command line can be told from one left out).
 TRANSFER_ONLY = ("labels", "test_size", "image_size", "scratch_epochs", "unfreeze", "backbone")
@@ -39,7 +41,18 @@ ADAPTATION_HELP = (
 )
 
 
-def _parser() -> argparse.ArgumentParser:
+# 128 + SIGPIPE (13): the status a shell reports for a Unix tool stopped by a closed pipe.
+SIGPIPE_EXIT_CODE = 141
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `keras-transfer` command (what `main` parses).
+
+    Example:
+        >>> from keras_transfer.cli import build_parser
+        >>> build_parser().parse_args(["backbones", "vgg*"]).pattern
+        'vgg*'
+    """
     # --verbose-tf is accepted before and after the subcommand; SUPPRESS keeps a subcommand's
     # unset flag from overwriting one given before it.
     tf_logs = argparse.ArgumentParser(add_help=False)
@@ -101,7 +114,8 @@ def _parser() -> argparse.ArgumentParser:
         "--epochs",
         type=int,
         default=None,
-        help=f"epochs of each fine-tuning phase (default: {DEMO_EPOCHS}); with --adaptation, epochs of "
+        help="epochs of each fine-tuning phase (default: fine_tune's recipe: the probe as the head, up to 8 "
+        "epochs with early stopping on a validation split); with --adaptation, epochs of "
         f"each training (default: {ADAPTATION_EPOCHS}; 1 with --quick)",
     )
     demo.add_argument(
@@ -114,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
         "--unfreeze",
         type=int,
         default=None,
-        help=f"top blocks unfrozen in the fine-tuning phase (default: {DEMO_UNFREEZE})",
+        help="top blocks unfrozen in the fine-tuning phase (default: every block, UnfreezeAll)",
     )
     demo.add_argument(
         "--backbone",
@@ -167,11 +181,29 @@ def main(argv: list[str] | None = None) -> int:
         vgg16
         vgg19
         0
+
+    Output into a pipe that closes early (``keras-transfer backbones | head -1``) ends quietly with
+    exit code 141 (128 + SIGPIPE, what a shell reports for a Unix tool stopped by the closed
+    pipe), without a BrokenPipeError traceback.
     """
-    parser = _parser()
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+    except BrokenPipeError:
+        # The reader went away. Point stdout at /dev/null so that the interpreter's final flush
+        # of what is still buffered does not raise (and print) the error again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return SIGPIPE_EXIT_CODE
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "verbose_tf", False):
-        _quiet_tf.uninstall()  # before anything imports TensorFlow
+        quiet_tf.uninstall()  # before anything imports TensorFlow
     if args.command == "backbones":
         from keras_transfer.backbones import list_backbones
 

@@ -7,9 +7,9 @@ Shipped Fashion-MNIST, the embedded pretrained EfficientNet-Lite0, and at each l
 3. the same architecture trained from scratch (random weights, everything trainable, BatchNorm
    statistics re-estimated on the training images before evaluation).
 
-Every file is written atomically (`keras_transfer.io_utils.atomic_write`) into a staging folder,
+Every file is written atomically (`keras_transfer.atomic_files.atomic_write`) into a staging folder,
 and the set is moved into ``output`` at the end, after a second check for results that appeared
-meanwhile (`keras_transfer.io_utils.staged_files`): an interrupted run leaves the previous
+meanwhile (`keras_transfer.atomic_files.staged_files`): an interrupted run leaves the previous
 complete files or none, never a torn file or a partial set.
 """
 
@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from keras_transfer.io_utils import atomic_write, save_model, staged_files
+from keras_transfer.atomic_files import atomic_write, save_model, staged_files
 
 RESULT_FILES = ("results.csv", "results.png", "fine_tuning_history.png", "fine_tuned.keras")
 
@@ -224,7 +224,7 @@ def _write_outputs(
 ) -> None:
     """Write every result file into a staging folder, then move them into ``output`` together,
     after checking again that none appeared there while the demo ran (unless ``overwrite``): a
-    run killed while writing leaves no partial set of results (`keras_transfer.io_utils.staged_files`)."""
+    run killed while writing leaves no partial set of results (`keras_transfer.atomic_files.staged_files`)."""
     with staged_files(output, RESULT_FILES, overwrite=overwrite, argument="output") as stage:
         _write_files(stage, rows, histories, fine_tuned, plot_accuracy_vs_labels, plot_history)
 

@@ -186,7 +186,7 @@ plt.show()
 # BatchNorm statistics frozen.
 #
 # A fine-tuned `TransferClassifier` saves and loads as one `.keras` file; the policy comes back with
-# it, so the trainable set is the same after loading. `keras_transfer.io_utils.save_model` writes
+# it, so the trainable set is the same after loading. `keras_transfer.atomic_files.save_model` writes
 # the file atomically (a temporary file in the same folder, moved into place): a save that fails
 # midway, e.g. on a full disk, leaves any earlier file at `path` intact.
 
@@ -194,7 +194,7 @@ plt.show()
 import os
 import tempfile
 
-from keras_transfer.io_utils import save_model
+from keras_transfer.atomic_files import save_model
 
 path = save_model(clf, os.path.join(tempfile.mkdtemp(), "fine_tuned.keras"))
 reloaded = keras.saving.load_model(path)

@@ -2093,13 +2093,13 @@ def _streaming_cases() -> list[Case]:
     ]
 
 
-def _io_cases() -> list[Case]:
-    from keras_transfer import io_utils
+def _atomic_files_cases() -> list[Case]:
+    from keras_transfer import atomic_files
 
-    area = "io_utils"
+    area = "atomic_files"
 
     def write(path, overwrite=True):
-        with io_utils.atomic_write(path, overwrite=overwrite) as tmp:
+        with atomic_files.atomic_write(path, overwrite=overwrite) as tmp:
             with open(tmp, "w") as fh:
                 fh.write("x")
 
@@ -2107,32 +2107,32 @@ def _io_cases() -> list[Case]:
         Case(
             "save_model under a file, as if it were a folder",
             "path",
-            lambda: io_utils.save_model(_tiny_model(), os.path.join(_tmp("file"), "m.keras")),
+            lambda: atomic_files.save_model(_tiny_model(), os.path.join(_tmp("file"), "m.keras")),
             area=area,
         ),
         Case(
             "save_model over an existing file, overwrite=False",
             "path",
-            lambda: io_utils.save_model(_tiny_model(), _tmp("file"), overwrite=False),
+            lambda: atomic_files.save_model(_tiny_model(), _tmp("file"), overwrite=False),
             area=area,
         ),
         Case(
             "save_model path without .keras",
             "path",
-            lambda: io_utils.save_model(_tiny_model(), os.path.join(_tmp("empty"), "m.h5")),
+            lambda: atomic_files.save_model(_tiny_model(), os.path.join(_tmp("empty"), "m.h5")),
             area=area,
         ),
-        Case("save_model path=123", "path", lambda: io_utils.save_model(_tiny_model(), 123), area=area),
+        Case("save_model path=123", "path", lambda: atomic_files.save_model(_tiny_model(), 123), area=area),
         Case(
             "save_model of a non-model",
             "model",
-            lambda: io_utils.save_model("model", os.path.join(_tmp("empty"), "m.keras")),
+            lambda: atomic_files.save_model("model", os.path.join(_tmp("empty"), "m.keras")),
             area=area,
         ),
         Case(
             "save_model overwrite='no'",
             "overwrite",
-            lambda: io_utils.save_model(
+            lambda: atomic_files.save_model(
                 _tiny_model(), os.path.join(_tmp("empty"), "m.keras"), overwrite="no"
             ),
             area=area,
@@ -2363,7 +2363,7 @@ AREAS = {
     "adaptation": _adaptation_cases,
     "datasets": _dataset_cases,
     "streaming": _streaming_cases,
-    "io_utils": _io_cases,
+    "atomic_files": _atomic_files_cases,
     "ranking": _ranking_cases,
     "plots": _plot_cases,
 }

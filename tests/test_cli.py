@@ -3,6 +3,8 @@ progress output, every file written, no temporary left) and no silent overwrite.
 
 import csv
 import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -10,7 +12,7 @@ import pytest
 
 import keras_transfer
 from keras_transfer import demo
-from keras_transfer.cli import _parser, main
+from keras_transfer.cli import SIGPIPE_EXIT_CODE, build_parser, main
 
 TINY = ["--labels", "20", "--test-size", "20", "--image-size", "32", "--epochs", "1"]
 
@@ -54,7 +56,7 @@ def test_version_prints_name_and_version(capsys):
     ],
 )
 def test_verbose_tf_is_accepted_before_and_after_the_subcommand(argv, expected):
-    assert getattr(_parser().parse_args(argv), "verbose_tf", False) is expected
+    assert getattr(build_parser().parse_args(argv), "verbose_tf", False) is expected
 
 
 def _demo_arguments(monkeypatch, argv):
@@ -79,6 +81,24 @@ def test_quick_is_the_full_demos_first_row_on_fewer_test_images(monkeypatch, tmp
 def test_backbones_lists_matching_names(capsys):
     assert main(["backbones", "resnet*v2"]) == 0
     assert capsys.readouterr().out.split() == ["resnet101_v2", "resnet152_v2", "resnet50_v2"]
+
+
+def test_backbones_into_a_closed_pipe_ends_quietly():
+    """`keras-transfer backbones | head -1`: no BrokenPipeError traceback, SIGPIPE's exit code."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "keras_transfer.cli", "backbones"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == SIGPIPE_EXIT_CODE == 141
 
 
 def test_demo_runs_end_to_end_with_plain_progress_and_refuses_to_overwrite(tmp_path, capsys):

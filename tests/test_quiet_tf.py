@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from keras_transfer import _quiet_tf
+from keras_transfer import quiet_tf
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKERS = ("absl::InitializeLog", "oneDNN", "cpu_feature_guard", "cuInit", "cudart_stub")
@@ -25,9 +25,7 @@ LOG_LINES = (
 
 
 def _run(*args, **env):
-    environ = {
-        k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", _quiet_tf.VERBOSE_ENV)
-    }
+    environ = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", quiet_tf.VERBOSE_ENV)}
     environ.update(KERAS_BACKEND="tensorflow", **env)
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=300
@@ -44,12 +42,12 @@ def bare_import_markers():
 
 def test_strip_tf_log_lines_drops_only_tensorflow_log_lines():
     kept = b"/x.py:3: UserWarning: a Python warning\nImportError: a real message\n"
-    assert _quiet_tf.strip_tf_log_lines(LOG_LINES + kept) == kept
-    assert _quiet_tf.strip_tf_log_lines(b"no newline at the end") == b"no newline at the end"
+    assert quiet_tf.strip_tf_log_lines(LOG_LINES + kept) == kept
+    assert quiet_tf.strip_tf_log_lines(b"no newline at the end") == b"no newline at the end"
 
 
 def test_quiet_fd2_restores_stderr_and_replays_the_rest_when_the_block_raises(capfd):
-    with pytest.raises(RuntimeError, match="boom"), _quiet_tf.quiet_fd2():
+    with pytest.raises(RuntimeError, match="boom"), quiet_tf.quiet_fd2():
         os.write(2, LOG_LINES + b"kept line\n")
         raise RuntimeError("boom")
     os.write(2, b"after\n")
@@ -60,7 +58,7 @@ def _fake_module(tmp_path, monkeypatch, body):
     name = "kt_fake_tf_" + re.sub(r"\W", "_", tmp_path.name)  # unique per test
     (tmp_path / f"{name}.py").write_text(textwrap.dedent(body))
     monkeypatch.syspath_prepend(str(tmp_path))
-    finder = _quiet_tf._QuietImportFinder(name)
+    finder = quiet_tf._QuietImportFinder(name)
     monkeypatch.setattr(sys, "meta_path", [finder, *sys.meta_path])
     return name, finder
 
@@ -103,16 +101,16 @@ def test_failing_import_keeps_its_message_and_stderr(tmp_path, monkeypatch, capf
 
 
 def test_install_respects_the_opt_in_variable_and_the_users_log_level(monkeypatch):
-    monkeypatch.setenv(_quiet_tf.VERBOSE_ENV, "1")
-    assert _quiet_tf.install("kt_never_imported") is False
-    monkeypatch.setenv(_quiet_tf.VERBOSE_ENV, "0")
+    monkeypatch.setenv(quiet_tf.VERBOSE_ENV, "1")
+    assert quiet_tf.install("kt_never_imported") is False
+    monkeypatch.setenv(quiet_tf.VERBOSE_ENV, "0")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
     monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
-    monkeypatch.setattr(_quiet_tf, "_state", {"finder": None, "set_log_level": False})
-    assert _quiet_tf.install("kt_never_imported") is True and _quiet_tf.is_installed()
+    monkeypatch.setattr(quiet_tf, "_state", {"finder": None, "set_log_level": False})
+    assert quiet_tf.install("kt_never_imported") is True and quiet_tf.is_installed()
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0"  # the user's value wins
-    _quiet_tf.uninstall()
-    assert not _quiet_tf.is_installed() and os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0"
+    quiet_tf.uninstall()
+    assert not quiet_tf.is_installed() and os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0"
 
 
 def test_importing_the_package_then_keras_prints_no_tensorflow_log_lines():

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import keras_transfer
-from keras_transfer.io_utils import save_model
+from keras_transfer.atomic_files import save_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HUB_CLASSES = {"HubLayer", "HubBackbone"}  # load only with safe_mode=False

@@ -17,7 +17,7 @@ sidecar, as written by versions before this format) is a miss: the caller recomp
 features and rewrites the entry, and a warning names the file. A sidecar without its ``.npy`` is
 a silent miss (a write in progress or an interrupted one).
 
-Writes are atomic (`keras_transfer.io_utils.atomic_write`: a temporary file unique to the writer
+Writes are atomic (`keras_transfer.atomic_files.atomic_write`: a temporary file unique to the writer
 in the same folder, renamed over the target with ``os.replace``), so concurrent processes that
 share a directory never read a half-written file. The sidecar is written before the features:
 a reader that comes between the two writes finds the sidecar without (or with the previous)
@@ -58,7 +58,7 @@ import warnings
 
 import numpy as np
 
-from keras_transfer.io_utils import atomic_write
+from keras_transfer.atomic_files import atomic_write
 
 FORMAT = "keras_transfer.feature_cache"
 VERSION = 1

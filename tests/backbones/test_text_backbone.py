@@ -58,7 +58,7 @@ def test_text_prefix_and_bad_input(minilm):
 def test_minilm_keras_file_round_trip(minilm, tmp_path):
     import keras
 
-    from keras_transfer.io_utils import save_model
+    from keras_transfer.atomic_files import save_model
 
     path = str(tmp_path / "minilm.keras")
     save_model(minilm, path)

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from keras_transfer.io_utils import atomic_write, save_model
+from keras_transfer.atomic_files import atomic_write, save_model
 
 
 def _files(folder):
@@ -78,7 +78,7 @@ _DISK_FULL = textwrap.dedent(
     """
     import os, resource, signal, sys
     import keras
-    from keras_transfer.io_utils import save_model
+    from keras_transfer.atomic_files import save_model
 
     folder, limit = sys.argv[1], int(sys.argv[2])
     big = keras.Sequential([keras.Input((512,)), keras.layers.Dense(1024)])  # about 2 MB of weights
@@ -181,7 +181,7 @@ def test_atomic_write_does_not_take_a_symlinks_target_mode(tmp_path):
 _KILLED_WRITER = textwrap.dedent(
     """
     import os, signal, sys
-    from keras_transfer.io_utils import atomic_write
+    from keras_transfer.atomic_files import atomic_write
 
     with atomic_write(sys.argv[1]) as tmp:
         with open(tmp, "wb") as f:
@@ -226,3 +226,13 @@ def test_stale_temporaries_of_killed_writers_are_removed_by_the_next_save(tmp_pa
     finally:
         live.kill()
     assert _files(tmp_path) == ["model.keras"]
+
+
+def test_io_utils_is_a_deprecated_alias_of_atomic_files():
+    from keras_transfer import atomic_files, io_utils
+
+    for name in io_utils.MOVED:
+        with pytest.warns(DeprecationWarning, match=rf"keras_transfer\.atomic_files\.{name}"):
+            assert getattr(io_utils, name) is getattr(atomic_files, name)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        io_utils.nothing  # noqa: B018

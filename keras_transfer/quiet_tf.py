@@ -37,7 +37,7 @@ instructions it was built for), its last words go to the temporary file; rerun w
 ``KERAS_TRANSFER_VERBOSE_TF=1`` to read them.
 
 Example:
-    >>> import keras_transfer._quiet_tf as quiet_tf
+    >>> import keras_transfer.quiet_tf as quiet_tf
     >>> quiet_tf.strip_tf_log_lines(
     ...     b"I0000 00:00:17.5   51 port.cc:153] oneDNN custom operations are on.\\n"
     ...     b"UserWarning: kept\\n"
