@@ -9,6 +9,7 @@ from keras_transfer.models.adaptation_methods import (
 )
 from keras_transfer.models.cdan import CDAN
 from keras_transfer.models.dann import DANN
+from keras_transfer.models.dann_self_training import DANNSelfTraining
 from keras_transfer.models.discrepancy_model import DiscrepancyModel
 from keras_transfer.models.lenet import lenet_networks
 from keras_transfer.models.self_training import SelfTraining
@@ -22,6 +23,7 @@ __all__ = [
     "AdaptationMethod",
     "CDAN",
     "DANN",
+    "DANNSelfTraining",
     "DiscrepancyModel",
     "SHOT",
     "SelfTraining",

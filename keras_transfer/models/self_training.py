@@ -43,8 +43,85 @@ def _augmentation(value, name: str):
     return td.resolve_layer(value, name)
 
 
+class WeakStrongViews:
+    """The FixMatch parts of a two-domain model (mixed in before its `TwoDomainModel` base):
+    weak and strong views of the target in the batch, confident weak-view pseudo-labels and the
+    strong view's cross-entropy against them, the ``mask_rate`` metric and the views' config.
+
+    The model's ``__init__`` calls ``_init_views``; the rows of a training batch are the weak
+    views of source and target, then the strong view of the target.
+    """
+
+    def _init_views(self, threshold, weak_augmentation, strong_augmentation, value_range, horizontal_flip):
+        self.threshold = check_float(threshold, "threshold", min_value=0.0, max_value=1.0)
+        self.value_range = _check_value_range(value_range)
+        self.horizontal_flip = check_bool(horizontal_flip, "horizontal_flip")
+        self._default_views = (weak_augmentation is None, strong_augmentation is None)
+        weak = _augmentation(weak_augmentation, "weak_augmentation")
+        strong = _augmentation(strong_augmentation, "strong_augmentation")
+        self.weak_augmentation = weak if weak is not None else self._default_view(strong=False)
+        self.strong_augmentation = strong if strong is not None else self._default_view(strong=True)
+        self.pseudo_label_loss_fn = keras.losses.SparseCategoricalCrossentropy(name="pseudo_label_loss")
+        self.mask_rate_tracker = keras.metrics.Mean(name="mask_rate")
+
+    def _default_view(self, strong: bool):
+        layers = [keras.layers.RandomFlip("horizontal")] if self.horizontal_flip else []
+        layers.append(keras.layers.RandomTranslation(0.125, 0.125, fill_mode="reflect"))
+        if strong:
+            layers += [
+                keras.layers.RandAugment(value_range=self.value_range),
+                keras.layers.RandomErasing(value_range=self.value_range),
+            ]
+        return keras.Sequential(layers, name="strong_augmentation" if strong else "weak_augmentation")
+
+    def build(self, input_shape):
+        shape = td.single_input_shape(input_shape)
+        if any(self._default_views) and len(shape) != 4:
+            raise ValueError(
+                "The default `weak_augmentation`/`strong_augmentation` views are image "
+                f"augmentations for inputs of shape (batch, height, width, channels); received "
+                f"input shape {shape}. Pass both views, e.g. weak_augmentation="
+                "keras.layers.GaussianNoise(0.05), strong_augmentation=keras.layers.GaussianNoise(0.3)."
+            )
+        super().build(input_shape)
+
+    def two_domain_batch(self, source, target, training):
+        if not training:
+            return ops.concatenate([source, target, target], axis=0)
+        weak = self.weak_augmentation(ops.concatenate([source, target], axis=0), training=True)
+        strong = self.strong_augmentation(target, training=True)
+        return ops.concatenate([ops.cast(weak, "float32"), ops.cast(strong, "float32")], axis=0)
+
+    def _pseudo_labels(self, step) -> PseudoLabels:
+        num_source, num_target = step.num_source, ops.shape(step.target)[0]
+        weak = ops.stop_gradient(step.predictions[num_source : num_source + num_target])
+        confidence = ops.max(weak, axis=-1)
+        return PseudoLabels(
+            labels=ops.argmax(weak, axis=-1),
+            mask=ops.cast(confidence >= self.threshold, "float32"),
+            strong_predictions=step.predictions[num_source + num_target :],
+        )
+
+    def _pseudo_label_loss(self, outputs: PseudoLabels):
+        return self.pseudo_label_loss_fn(outputs.labels, outputs.strong_predictions, outputs.mask)
+
+    def get_config(self) -> dict:
+        weak, strong = (
+            None if default else keras.saving.serialize_keras_object(layer)
+            for default, layer in zip(self._default_views, (self.weak_augmentation, self.strong_augmentation))
+        )
+        return {
+            **super().get_config(),
+            "threshold": self.threshold,
+            "weak_augmentation": weak,
+            "strong_augmentation": strong,
+            "value_range": list(self.value_range),
+            "horizontal_flip": self.horizontal_flip,
+        }
+
+
 @export
-class SelfTraining(TwoDomainModel):
+class SelfTraining(WeakStrongViews, TwoDomainModel):
     """Self-training on the target with confident pseudo-labels and weak/strong views.
 
     FixMatch (Sohn et al., "FixMatch: Simplifying Semi-Supervised Learning with Consistency and
@@ -123,79 +200,19 @@ class SelfTraining(TwoDomainModel):
     ):
         adaptation_weight = self._renamed_weight(adaptation_weight, 1.0, kwargs)
         super().__init__(feature_extractor, label_head, **kwargs)
-        self.threshold = check_float(threshold, "threshold", min_value=0.0, max_value=1.0)
         self.set_adaptation_weight(adaptation_weight)
-        self.value_range = _check_value_range(value_range)
-        self.horizontal_flip = check_bool(horizontal_flip, "horizontal_flip")
-        self._default_views = (weak_augmentation is None, strong_augmentation is None)
-        weak = _augmentation(weak_augmentation, "weak_augmentation")
-        strong = _augmentation(strong_augmentation, "strong_augmentation")
-        self.weak_augmentation = weak if weak is not None else self._default_view(strong=False)
-        self.strong_augmentation = strong if strong is not None else self._default_view(strong=True)
-        self.pseudo_label_loss_fn = keras.losses.SparseCategoricalCrossentropy(name="pseudo_label_loss")
-        self.mask_rate_tracker = keras.metrics.Mean(name="mask_rate")
-
-    def _default_view(self, strong: bool):
-        layers = [keras.layers.RandomFlip("horizontal")] if self.horizontal_flip else []
-        layers.append(keras.layers.RandomTranslation(0.125, 0.125, fill_mode="reflect"))
-        if strong:
-            layers += [
-                keras.layers.RandAugment(value_range=self.value_range),
-                keras.layers.RandomErasing(value_range=self.value_range),
-            ]
-        return keras.Sequential(layers, name="strong_augmentation" if strong else "weak_augmentation")
+        self._init_views(threshold, weak_augmentation, strong_augmentation, value_range, horizontal_flip)
 
     # ----- graph -------------------------------------------------------------------------------
-    def build(self, input_shape):
-        shape = td.single_input_shape(input_shape)
-        if any(self._default_views) and len(shape) != 4:
-            raise ValueError(
-                "The default `weak_augmentation`/`strong_augmentation` views are image "
-                f"augmentations for inputs of shape (batch, height, width, channels); received "
-                f"input shape {shape}. Pass both views, e.g. weak_augmentation="
-                "keras.layers.GaussianNoise(0.05), strong_augmentation=keras.layers.GaussianNoise(0.3)."
-            )
-        self._build_trunk(input_shape)
-        self.built = True
-
-    def two_domain_batch(self, source, target, training):
-        if not training:
-            return ops.concatenate([source, target, target], axis=0)
-        weak = self.weak_augmentation(ops.concatenate([source, target], axis=0), training=True)
-        strong = self.strong_augmentation(target, training=True)
-        return ops.concatenate([ops.cast(weak, "float32"), ops.cast(strong, "float32")], axis=0)
-
     def adaptation_outputs(self, step):
-        num_source, num_target = step.num_source, ops.shape(step.target)[0]
-        weak = ops.stop_gradient(step.predictions[num_source : num_source + num_target])
-        confidence = ops.max(weak, axis=-1)
-        return PseudoLabels(
-            labels=ops.argmax(weak, axis=-1),
-            mask=ops.cast(confidence >= self.threshold, "float32"),
-            strong_predictions=step.predictions[num_source + num_target :],
-        )
+        return self._pseudo_labels(step)
 
     # ----- loss and metrics ----------------------------------------------------------------------
     def adaptation_loss(self, outputs):
-        return self.pseudo_label_loss_fn(outputs.labels, outputs.strong_predictions, outputs.mask)
+        return self._pseudo_label_loss(outputs)
 
     def update_adaptation_metrics(self, outputs):
         self.mask_rate_tracker.update_state(ops.mean(outputs.mask))
-
-    # ----- config --------------------------------------------------------------------------------
-    def get_config(self) -> dict:
-        weak, strong = (
-            None if default else keras.saving.serialize_keras_object(layer)
-            for default, layer in zip(self._default_views, (self.weak_augmentation, self.strong_augmentation))
-        )
-        return {
-            **super().get_config(),
-            "threshold": self.threshold,
-            "weak_augmentation": weak,
-            "strong_augmentation": strong,
-            "value_range": list(self.value_range),
-            "horizontal_flip": self.horizontal_flip,
-        }
 
 
 register_adaptation_method("self_training", SelfTraining, needs_rgb=True, value_range=(0, 255))
