@@ -28,6 +28,7 @@ from keras_transfer.adaptation.model_selection import (
     prediction_entropy,
     reverse_validation,
     soft_neighborhood_density,
+    wilson_interval,
 )
 from keras_transfer.adaptation.source_free import centroid_pseudo_labels, information_maximization
 
@@ -62,4 +63,5 @@ __all__ = [
     "reverse_validation",
     "soft_neighborhood_density",
     "warn_if_collapsed",
+    "wilson_interval",
 ]

@@ -390,3 +390,46 @@ def mix_validation(predict, target_x, alpha: float = 0.55, random_state: int = 0
     groups = [agree[same].mean()] if same.any() else []
     groups += [agree[~same].mean()] if (~same).any() else []
     return float(np.mean(groups))
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (e.g. accuracy on ``n`` labelled images).
+
+    Wilson, "Probable inference, the law of succession, and statistical inference", JASA 1927:
+    the ``p`` whose normal test ``|successes / n - p| <= z * sqrt(p (1 - p) / n)`` is not
+    rejected, with ``z`` the two-sided normal quantile of ``confidence``. Unlike the Wald interval
+    it stays inside [0, 1] and is not empty at 0 or ``n`` successes, which matters for the
+    20-100 labels of few-label validation.
+
+    Args:
+        successes: correct predictions, an int in ``[0, n]``.
+        n: labelled rows, an int >= 1.
+        confidence: coverage, in (0, 1).
+
+    Returns:
+        ``(low, high)``, with ``0 <= low <= successes / n <= high <= 1``.
+
+    Example:
+        >>> from keras_transfer.adaptation import wilson_interval
+        >>> low, high = wilson_interval(45, 50)
+        >>> round(low, 3), round(high, 3)
+        (0.786, 0.957)
+    """
+    from statistics import NormalDist
+
+    if isinstance(successes, bool) or not isinstance(successes, (int, np.integer)):
+        raise ArgumentTypeError(f"`successes` must be an int; received {type(successes).__name__}.")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise ArgumentTypeError(f"`n` must be an int; received {type(n).__name__}.")
+    if n < 1 or not 0 <= successes <= n:
+        raise ValueError(f"`successes` must be in [0, n] with n >= 1; received successes={successes}, n={n}.")
+    confidence = float(confidence)
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"`confidence` must be in (0, 1); received confidence={confidence!r}.")
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
+    p, z2 = successes / n, z * z
+    center = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    low = 0.0 if successes == 0 else max(0.0, center - half)
+    high = 1.0 if successes == n else min(1.0, center + half)
+    return float(low), float(high)

@@ -13,6 +13,7 @@ from keras_transfer.adaptation import (
     prediction_entropy,
     reverse_validation,
     soft_neighborhood_density,
+    wilson_interval,
 )
 
 
@@ -172,3 +173,39 @@ def test_mix_validation_prefers_the_boundary_between_clusters():
         mix_validation("model", x)
     with pytest.raises(ValueError, match="`target_x` must be at least 2 rows"):
         mix_validation(rule(0.0), x[:1])
+
+
+@pytest.mark.backend_neutral
+def test_wilson_interval_matches_the_closed_form_and_scipy():
+    from scipy.stats import binomtest
+
+    for successes, n, confidence in [
+        (0, 10, 0.95),
+        (45, 50, 0.95),
+        (50, 50, 0.9),
+        (1, 2, 0.99),
+        (37, 50, 0.8),
+    ]:
+        expected = binomtest(successes, n).proportion_ci(confidence, method="wilson")
+        low, high = wilson_interval(successes, n, confidence)
+        np.testing.assert_allclose([low, high], [expected.low, expected.high], rtol=1e-12, atol=1e-15)
+        assert 0.0 <= low <= successes / n <= high <= 1.0
+    # by hand for 8 of 10 at z = 1.959964: centre (0.8 + z^2/20) / (1 + z^2/10), half-width
+    # z sqrt(0.016 + z^2/400) / (1 + z^2/10)
+    z = 1.959963984540054
+    centre, half = (0.8 + z * z / 20) / (1 + z * z / 10), z * np.sqrt(0.016 + z * z / 400) / (1 + z * z / 10)
+    np.testing.assert_allclose(wilson_interval(8, 10), (centre - half, centre + half), rtol=1e-12)
+    # more labels, narrower interval around the same accuracy
+    assert np.diff(wilson_interval(40, 50)) < np.diff(wilson_interval(8, 10))
+
+
+@pytest.mark.backend_neutral
+def test_wilson_interval_bad_inputs():
+    with pytest.raises(ValueError, match=r"`successes` must be in \[0, n\]"):
+        wilson_interval(11, 10)
+    with pytest.raises(ValueError, match="n >= 1"):
+        wilson_interval(0, 0)
+    with pytest.raises(TypeError, match="`successes` must be an int; received float"):
+        wilson_interval(0.5, 10)
+    with pytest.raises(ValueError, match=r"`confidence` must be in \(0, 1\)"):
+        wilson_interval(5, 10, confidence=95)
