@@ -203,7 +203,9 @@ def report(records):
         )
     extraction = [r["test_features_s"] for r in records if "test_features_s" in r]
     if extraction:
-        print(f"\nMiniLM test-set feature extraction: {np.mean(extraction):.1f} s (shared by the minilm_logreg runs).")
+        print(
+            f"\nMiniLM test-set feature extraction: {np.mean(extraction):.1f} s (shared by the minilm_logreg runs)."
+        )
 
 
 if __name__ == "__main__":
