@@ -164,3 +164,33 @@ def choose(table: dict, correct: dict, num_source: int) -> str:
     else:
         base["status"] = "selected"
     return best
+
+
+# ----- few-label validation ----------------------------------------------------------------------
+TARGET_VAL_CONFIDENCE = 0.95  # coverage of the Wilson interval reported with target-label accuracy
+
+
+def labelled_scores(probabilities: np.ndarray, codes: np.ndarray) -> dict:
+    """Accuracy (with its Wilson interval) and log-loss of ``probabilities`` on labelled target rows."""
+    from keras_transfer.adaptation import wilson_interval
+
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    correct = int(np.sum(probabilities.argmax(axis=1) == codes))
+    n = len(codes)
+    picked = np.clip(probabilities[np.arange(n), codes], 1e-7, 1.0)
+    return {
+        "target_val_accuracy": correct / n,
+        "target_val_interval": wilson_interval(correct, n, TARGET_VAL_CONFIDENCE),
+        "target_val_log_loss": float(-np.mean(np.log(picked))),
+        "num_target_labels": n,
+    }
+
+
+def better_by_labels(row: dict, other: dict | None) -> bool:
+    """Whether ``row`` beats ``other`` on the labelled target rows: higher accuracy, and on equal
+    accuracy (frequent with 20-100 labels) lower log-loss. ``other=None``: True."""
+    if other is None:
+        return True
+    if row["target_val_accuracy"] != other["target_val_accuracy"]:
+        return row["target_val_accuracy"] > other["target_val_accuracy"]
+    return row["target_val_log_loss"] < other["target_val_log_loss"]

@@ -54,6 +54,20 @@ class DomainAdaptationClassifier(KerasImageClassifier):
       The chosen method is then refit on all the data; ``method_``, ``selection_scores_`` and
       ``domain_shift_`` say what was chosen and why.
 
+    **Few-label validation**: if you can label a few target images (20-100), pass them as
+    ``fit(X, y, X_target=X_target, X_target_val=X_val, y_target_val=y_val)``. With ``"auto"``,
+    every candidate then trains on all the data and the most accurate on those labels is kept
+    (equal accuracy: the lower log-loss); the label-free rule, its held-out splits and its shift
+    gate are not used. With any method, ``target_validation_`` reports the returned model's
+    accuracy on those labels with a 95% Wilson interval
+    (`keras_transfer.adaptation.wilson_interval`). The labelled images are never trained on, not
+    even as unlabelled target images (add them to ``X_target`` yourself for that). After a
+    choice among candidates by the same labels the accuracy is optimistic (the winner of several
+    noisy scores); the interval does not account for that. ``y_target_val`` must use the labels of
+    ``y``. They are routed like ``X_target``: ``clf__X_target_val=`` in a ``Pipeline`` without
+    metadata routing, requested by default with it; ``GridSearchCV``/``cross_val_score`` slice
+    a fit parameter with as many rows as ``X``, so use a validation set of another length.
+
     **Target images** are a fit parameter: ``fit(X, y, X_target=X_target)``. ``fit`` without them
     warns and trains source-only (``method_ = "source_only"``). In a ``Pipeline`` (put this
     classifier first on the images: it holds its own backbone): with scikit-learn's metadata
@@ -97,8 +111,14 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         model_: the trained Keras model (`keras_transfer.models.DANN`, ..., or a
             ``keras.Sequential`` for source-only and AdaBN).
         method_: the method trained (the choice of ``"auto"``).
-        selection_scores_: with ``"auto"``, each candidate's held-out scores and ``status``.
-        domain_shift_: with ``"auto"``, the shift gate (domain classifier accuracy, threshold).
+        selection_scores_: with ``"auto"``, each candidate's held-out scores and ``status``
+            (with target labels: ``target_val_accuracy``, ``target_val_interval``,
+            ``target_val_log_loss``, ``num_target_labels``).
+        domain_shift_: with ``"auto"``, the shift gate (domain classifier accuracy, threshold);
+            ``None`` when the choice was made by target labels.
+        target_validation_: with ``X_target_val``/``y_target_val``, the returned model's
+            ``accuracy`` on them, its Wilson ``interval`` at ``confidence``, ``log_loss``,
+            ``num_labels``, ``method`` and ``selected_by_these_labels``; otherwise ``None``.
         classes_: the source labels seen in ``fit``.
         history_: per-epoch metrics of the final training.
         input_size_: the ``(height, width)`` the backbone works at.
@@ -120,7 +140,8 @@ class DomainAdaptationClassifier(KerasImageClassifier):
     """
 
     # scikit-learn's metadata routing: X_target is requested by default (no set_fit_request needed)
-    __metadata_request__fit = {"X_target": True}
+    # (and so are the labelled target images of few-label validation, X_target_val / y_target_val)
+    __metadata_request__fit = {"X_target": True, "X_target_val": True, "y_target_val": True}
     COLLAPSE_CHECK_ROWS = 2048  # target images the collapse check looks at after fit
 
     def __init__(
@@ -161,8 +182,21 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         self.verbose = verbose
 
     @scoped_random_state
-    def fit(self, X, y, X_target=None, sample_weight=None, validation_data=None):
-        """Fit on labelled source ``(X, y)`` and unlabelled target images ``X_target``; returns self."""
+    def fit(
+        self,
+        X,
+        y,
+        X_target=None,
+        sample_weight=None,
+        validation_data=None,
+        X_target_val=None,
+        y_target_val=None,
+    ):
+        """Fit on labelled source ``(X, y)`` and unlabelled target images ``X_target``; returns self.
+
+        ``X_target_val`` / ``y_target_val``: a few labelled target images (few-label validation,
+        see the class docstring); never trained on.
+        """
         check_common(self)
         check_int(self.epochs, "epochs", min_value=1)  # 0 epochs would adapt nothing
         method = check_choice(self.method, METHODS, "method")
@@ -174,6 +208,7 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         backbone = build_backbone(self)
         self.input_size_ = tuple(backbone.input_size)
         data = self._training_data(X, y, sample_weight, validation_data, self.input_size_)
+        labelled = self._target_validation(X_target_val, y_target_val)
         target = None
         if X_target is None:
             warnings.warn(
@@ -199,25 +234,67 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         validation = (
             None if data.validation is None else (self._model_inputs(data.validation[0]), data.validation[1])
         )
+        if labelled is not None:
+            labelled = (self._model_inputs(labelled[0]), labelled[1])
         if method in ("adabn", "tent") and not _methods.has_batch_norm(backbone):
             raise ValueError(
                 f"`method`={method!r} re-estimates BatchNormalization statistics on the target, and "
                 f"backbone {self.backbone!r} has no BatchNormalization layer. Choose another method."
             )
-        if method == "auto":
+        fitted = None
+        if method == "auto" and labelled is not None:
+            method, self.selection_scores_, fitted = self._select_by_labels(
+                images, data, target, backbone, validation, labelled
+            )
+            self.domain_shift_ = None
+        elif method == "auto":
             method, self.selection_scores_, self.domain_shift_ = self._select(images, data, target, backbone)
             backbone = None  # the candidates used it: the final fit starts from a fresh one
         self.method_ = method
-        self.model_, features, history = self._fit_method(
-            method, images, data.codes, data.weights, target, backbone, validation, self._callbacks()
-        )
+        if fitted is None:
+            fitted = self._fit_method(
+                method, images, data.codes, data.weights, target, backbone, validation, self._callbacks()
+            )
+        self.model_, features, history = fitted
         self.history_ = dict(history.history)
+        self.target_validation_ = None
+        if labelled is not None:
+            row = _auto.labelled_scores(self._run(self.model_, labelled[0]), labelled[1])
+            self.target_validation_ = {
+                "method": method,
+                "accuracy": row["target_val_accuracy"],
+                "interval": row["target_val_interval"],
+                "confidence": _auto.TARGET_VAL_CONFIDENCE,
+                "log_loss": row["target_val_log_loss"],
+                "num_labels": row["num_target_labels"],
+                "selected_by_these_labels": self.method == "auto" and target is not None,
+            }
         self.collapse_report_ = None
         if target is not None:
             self.collapse_report_ = self._collapse_check(self.model_, features, target, data.codes)
             name = method if self.method == method else f"auto (chose {method!r})"
             warn_if_collapsed(self.collapse_report_, name)
         return self
+
+    def _target_validation(self, X_target_val, y_target_val):
+        """The checked few-label validation set: ``(images, codes)``, or ``None``."""
+        if X_target_val is None and y_target_val is None:
+            return None
+        if X_target_val is None or y_target_val is None:
+            given, missing = ("X_target_val", "y_target_val")[:: 1 if y_target_val is None else -1]
+            raise ValueError(
+                f"`{given}` was given without `{missing}`: few-label validation needs both the "
+                "labelled target images (`X_target_val`) and their labels (`y_target_val`)."
+            )
+        labels = self._check_y(y_target_val, argument="y_target_val")
+        codes = self._codes_of(labels, "y_target_val")
+        images = self._images(X_target_val, reset=False, size=self.input_size_, argument="X_target_val")
+        if len(images) != len(codes):
+            raise ValueError(
+                f"`y_target_val` must have one label per image of `X_target_val` ({len(images)} images); "
+                f"received {len(codes)} labels."
+            )
+        return images, codes
 
     def _collapse_check(self, model, features, target: np.ndarray, codes: np.ndarray, probabilities=None):
         """`keras_transfer.adaptation.check_collapse` of ``model`` on (up to
@@ -330,6 +407,38 @@ class DomainAdaptationClassifier(KerasImageClassifier):
             # AdaBN is its own fit: its head learns on source-normalised features (see `_methods.train`)
             evaluate(name, *self._fit_method(name, *train)[:2])
         return _auto.choose(table, correct, len(s_held)), table, shift
+
+    def _select_by_labels(self, images, data, target, backbone, validation, labelled):
+        """``method="auto"`` with few-label validation: every candidate trains on all the data
+        (as the final model would, from the same seeded start as ``fit(method=name)``) and the
+        most accurate on the labelled target images is kept as it is (no refit).
+
+        Returns ``(method, selection_scores_, (model, features, history))``.
+        """
+        x_val, codes_val = labelled
+        candidates = list(_auto.CANDIDATES)
+        table, best, best_row, kept = {}, None, None, None
+        for name in candidates:
+            if name == "adabn" and not _methods.has_batch_norm(backbone):
+                table[name] = {"status": "skipped: no BatchNormalization layer"}
+                continue
+            if name != candidates[0]:  # the same seeded start as fit(method=name): same model
+                self._seed()
+                backbone = build_backbone(self)
+            fitted = self._fit_method(
+                name, images, data.codes, data.weights, target, backbone, validation, self._callbacks()
+            )
+            row = table[name] = _auto.labelled_scores(self._run(fitted[0], x_val), codes_val)
+            if name != _methods.SOURCE_ONLY:
+                report = self._collapse_check(fitted[0], fitted[1], target, data.codes)
+                if report.collapsed:
+                    row["status"] = "refused: collapsed (" + "; ".join(report.symptoms) + ")"
+                    continue
+            if best is None or _auto.better_by_labels(row, best_row):
+                best, best_row, kept = name, row, fitted
+        for name, row in table.items():
+            row.setdefault("status", "selected" if name == best else "not selected")
+        return best, table, kept
 
     def _run(self, model, x: np.ndarray) -> np.ndarray:
         """``model`` on the small held-out sets of ``"auto"``, called eagerly: tracing a graph
