@@ -62,6 +62,8 @@ def parse_args(argv=None):
     parser.add_argument("--candidates", nargs="*", default=list(CANDIDATES), choices=CANDIDATES)
     parser.add_argument("--results", required=True, help="JSON-lines file (appended; runs in it are skipped)")
     parser.add_argument("--report", action="store_true", help="train nothing: print the leaderboard")
+    parser.add_argument("--sort", action="store_true", help="--report: best rules first")
+    parser.add_argument("--picks", nargs="*", help="--report: print these rules' picks")
     return parser.parse_args(argv)
 
 
@@ -220,70 +222,148 @@ def groups(records, candidates=CANDIDATES):
     return {k: v for k, v in sorted(out.items()) if all(c in v for c in candidates)}
 
 
-def pick_by(group, validator):
+def _eligible(group):
+    """Candidates not found collapsed (all of them if every one was)."""
+    return [c for c, r in group.items() if not r["collapsed"]] or list(group)
+
+
+def pick_by(group, validator, candidates=None):
     """The candidate a validator picks: best score among the candidates not found collapsed."""
     from keras_transfer.adaptation import HIGHER_IS_BETTER
 
     higher = HIGHER_IS_BETTER.get(validator, True)
-    ok = {c: r for c, r in group.items() if not r["collapsed"] and math.isfinite(r["scores"][validator])}
-    ok = ok or group
-    return (max if higher else min)(ok, key=lambda c: ok[c]["scores"][validator])
+    ok = [c for c in (candidates or _eligible(group)) if math.isfinite(group[c]["scores"][validator])]
+    ok = ok or list(candidates or group)
+    return (max if higher else min)(ok, key=lambda c: group[c]["scores"][validator])
 
 
-def pick_by_rank_average(group, validators):
+def pick_by_rank_average(group, validators, candidates=None):
+    """The best mean rank over ``validators`` (ties: the earlier candidate of CANDIDATES)."""
     from keras_transfer.adaptation import HIGHER_IS_BETTER
 
-    ok = [c for c, r in group.items() if not r["collapsed"]] or list(group)
+    ok = [c for c in CANDIDATES if c in (candidates or _eligible(group))]
     ranks = np.zeros(len(ok))
     for v in validators:
-        values = np.array([group[c]["scores"][v] for c in ok])
-        values = values if HIGHER_IS_BETTER.get(v, True) else -values
-        ranks += np.argsort(np.argsort(values))
+        values = np.array([group[c]["scores"][v] for c in ok], dtype=float)
+        values = np.nan_to_num(values if HIGHER_IS_BETTER.get(v, True) else -values, nan=-np.inf)
+        ranks += np.argsort(np.argsort(values, kind="stable"), kind="stable")
     return ok[int(np.argmax(ranks))]
 
 
+def guarded(group, tolerance=0.02):
+    """Candidates (not collapsed) whose held-out source accuracy is within ``max(tolerance, one
+    paired standard error)`` of source-only's: auto's guard."""
+    base = np.array([c == "1" for c in group["source_only"]["source_correct"]], dtype=float)
+    keep = []
+    for c in _eligible(group):
+        mine = np.array([x == "1" for x in group[c]["source_correct"]], dtype=float)
+        se = float(np.std(mine - base, ddof=1) / math.sqrt(len(base)))
+        if mine.mean() >= base.mean() - max(tolerance, se):
+            keep.append(c)
+    return keep or ["source_only"]
+
+
+def pick_few_label(group):
+    """Few-label validation: the most accurate on the labelled target rows, ties the lower log-loss
+    (the rule of ``DomainAdaptationClassifier`` with ``X_target_val``)."""
+    ok = [c for c in CANDIDATES if c in _eligible(group)]
+    return max(ok, key=lambda c: (group[c]["few_label_accuracy"], -group[c].get("few_label_loss", 0.0)))
+
+
+def source_only_std(records):
+    """pair -> standard deviation over seeds of source-only's target test accuracy."""
+    by_pair = {}
+    for r in records:
+        if r["candidate"] == "source_only":
+            by_pair.setdefault(r["pair"], []).append(r["test_accuracy"])
+    return {p: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for p, v in by_pair.items()}
+
+
 def leaderboard(records, rules):
-    """rule name -> (mean shortfall, worst shortfall, times below source-only, n, picks)."""
+    """rule name -> dict of mean/worst shortfall, counts and picks over complete pair-seeds."""
     table = {}
+    grouped = groups(records)
+    std = source_only_std(records)
     for rule_name, rule in rules.items():
-        shortfalls, below, picks = [], 0, []
-        for (pair, seed), group in groups(records).items():
+        shortfalls, below, far_below, picks = [], 0, 0, []
+        for (pair, seed), group in grouped.items():
             chosen = rule(group)
             best = max(r["test_accuracy"] for r in group.values())
             acc = group[chosen]["test_accuracy"]
+            base = group["source_only"]["test_accuracy"]
             shortfalls.append(best - acc)
-            below += acc < group["source_only"]["test_accuracy"]
+            below += acc < base
+            far_below += acc < base - std[pair]
             picks.append(f"{pair}/{seed}:{chosen}")
         if shortfalls:
-            table[rule_name] = (
-                float(np.mean(shortfalls)),
-                float(np.max(shortfalls)),
-                below,
-                len(shortfalls),
-                picks,
-            )
+            shortfalls = np.array(shortfalls)
+            table[rule_name] = {
+                "mean": float(np.mean(shortfalls)),
+                "worst": float(np.max(shortfalls)),
+                "below": below,
+                "far_below": far_below,
+                "within": int(np.sum(shortfalls <= 0.02 + 1e-9)),
+                "n": len(shortfalls),
+                "picks": picks,
+            }
     return table
+
+
+LABEL_FREE = tuple(v for v in VALIDATORS if v != "source_accuracy")
+
+
+def rules_to_compare():
+    """Every single validator, the rank averages and guarded combinations studied, auto's rule."""
+    rules = {v: (lambda g, v=v: pick_by(g, v)) for v in VALIDATORS}
+    for v in LABEL_FREE:
+        rules[f"guard, then {v}"] = lambda g, v=v: pick_by(g, v, guarded(g))
+    rules["rank average (all label-free)"] = lambda g: pick_by_rank_average(g, LABEL_FREE)
+    rules["guard, then rank average (all label-free)"] = lambda g: pick_by_rank_average(
+        g, LABEL_FREE, guarded(g)
+    )
+    for combo in [
+        ("reverse_validation", "im"),
+        ("reverse_validation", "bnm"),
+        ("reverse_validation", "snd"),
+        ("reverse_validation", "dev"),
+        ("reverse_validation", "entropy"),
+        ("reverse_validation", "im", "dev"),
+        ("reverse_validation", "bnm", "dev"),
+        ("im", "dev"),
+        ("bnm", "dev"),
+        ("reverse_validation", "source_accuracy"),
+        ("reverse_validation", "source_accuracy", "im"),
+        ("reverse_validation", "source_accuracy", "bnm"),
+    ]:
+        name = " + ".join(combo)
+        rules[f"rank average ({name})"] = lambda g, c=combo: pick_by_rank_average(g, c)
+        rules[f"guard, then rank average ({name})"] = lambda g, c=combo: pick_by_rank_average(
+            g, c, guarded(g)
+        )
+    rules["few_label (50 target labels)"] = pick_few_label
+    rules["oracle (target test labels)"] = lambda g: max(g, key=lambda c: g[c]["test_accuracy"])
+    rules["source_only always"] = lambda g: "source_only"
+    return rules
 
 
 def report(args):
     records = load_records(args.results)
-    rules = {v: (lambda g, v=v: pick_by(g, v)) for v in VALIDATORS}
-    rules["few_label (50 target labels)"] = lambda g: max(g, key=lambda c: g[c]["few_label_accuracy"])
-    rules["rank average (all label-free)"] = lambda g: pick_by_rank_average(g, VALIDATORS)
-    rules["oracle (target test labels)"] = lambda g: max(g, key=lambda c: g[c]["test_accuracy"])
-    rules["source_only always"] = lambda g: "source_only"
+    rules = rules_to_compare()
     board = leaderboard(records, rules)
     grouped = groups(records)
     print(f"{len(grouped)} pair-seeds with all of {', '.join(CANDIDATES)}")
-    print("| rule | pick minus best, mean | worst | below source-only | within 2 points |")
-    print("|---|---|---|---|---|")
-    for name, (mean, worst, below, n, _picks) in board.items():
-        within = sum(
-            1
-            for (p, s), g in grouped.items()
-            if max(r["test_accuracy"] for r in g.values()) - g[rules[name](g)]["test_accuracy"] <= 0.02
+    print(
+        "| rule | pick minus best, mean | worst | below source-only | more than one seed-std below "
+        "source-only | within 2 points of best | n |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    order = sorted(board, key=lambda name: (-board[name]["within"], board[name]["mean"]))
+    for name in order if args.sort else board:
+        b = board[name]
+        print(
+            f"| {name} | {-b['mean']:+.3f} | {-b['worst']:+.3f} | {b['below']}/{b['n']} | "
+            f"{b['far_below']}/{b['n']} | {b['within']}/{b['n']} | {b['n']} |"
         )
-        print(f"| {name} | {-mean:+.3f} | {-worst:+.3f} | {below}/{n} | {within}/{n} |")
     print("\n| pair | seed | " + " | ".join(CANDIDATES) + " |")
     print("|---|---|" + "---|" * len(CANDIDATES))
     for (pair, seed), g in grouped.items():
@@ -291,6 +371,8 @@ def report(args):
             f"{g[c]['test_accuracy']:.3f}" + (" (collapsed)" if g[c]["collapsed"] else "") for c in CANDIDATES
         ]
         print(f"| {pair} | {seed} | " + " | ".join(cells) + " |")
+    for name in args.picks or []:
+        print(f"\n{name}: " + ", ".join(board[name]["picks"]))
 
 
 def main(argv=None):
