@@ -50,8 +50,8 @@ import os
 import time
 
 from keras_transfer._validation import check_bool, check_int, check_seed
-from keras_transfer.demo import _accuracy, _check_output, _save_png, _write_csv, progress_verbosity
 from keras_transfer.atomic_files import save_model
+from keras_transfer.demo import _accuracy, _check_output, _save_png, _write_csv, progress_verbosity
 
 __all__ = ["ADAPTATION_FILES", "DEFAULT_EPOCHS", "format_adaptation_table", "run_adaptation_demo"]
 

@@ -7,14 +7,7 @@ import contextlib
 import keras
 
 from keras_transfer._validation import check_bool, check_count
-from keras_transfer.policies.batch_norm import recalibrate_batch_norm
-
-
-def _walk(layer):
-    yield layer
-    for child in getattr(layer, "layers", None) or []:
-        if child is not layer:
-            yield from _walk(child)
+from keras_transfer.policies.batch_norm import batch_norm_layers, recalibrate_batch_norm
 
 
 def adapt_batch_norm(
@@ -80,11 +73,7 @@ def adapt_batch_norm(
         )
     frozen = []
     if include_frozen:
-        frozen = [
-            layer
-            for layer in _walk(model)
-            if isinstance(layer, keras.layers.BatchNormalization) and not layer.trainable
-        ]
+        frozen = batch_norm_layers(model, trainable=False)
     try:
         for layer in frozen:
             layer.trainable = True
@@ -138,8 +127,7 @@ def batch_norm_statistics(model, x, *, batch_size: int = 64, include_frozen: boo
         >>> bool(np.allclose(model.layers[0].moving_mean.numpy(), target.mean(0), atol=1e-4))
         True
     """
-    layers = [layer for layer in _walk(model) if isinstance(layer, keras.layers.BatchNormalization)]
-    layers = [layer for layer in layers if layer.built]
+    layers = [layer for layer in batch_norm_layers(model) if layer.built]
     saved = [
         (keras.ops.convert_to_numpy(layer.moving_mean), keras.ops.convert_to_numpy(layer.moving_variance))
         for layer in layers

@@ -9,16 +9,9 @@ import numpy as np
 from keras_transfer._validation import check_finite
 from keras_transfer.layers import WeightNormalizedDense
 from keras_transfer.models._guards import check_image_batch
+from keras_transfer.policies.batch_norm import walk_layers
 
 _CLASSIFIERS = (keras.layers.Dense, WeightNormalizedDense)
-
-
-def walk(layer):
-    """``layer`` and every layer nested in it, depth first."""
-    yield layer
-    for child in getattr(layer, "layers", None) or []:
-        if child is not layer:
-            yield from walk(child)
 
 
 def check_inputs(x, name: str = "x"):
@@ -51,8 +44,8 @@ def copy_model(model):
         raise ValueError("`model` must be built (trained, or called once on data) before it is adapted.")
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
-    flags = [layer.trainable for layer in walk(model)]
-    for layer, flag in zip(walk(clone), flags):
+    flags = [layer.trainable for layer in walk_layers(model)]
+    for layer, flag in zip(walk_layers(clone), flags):
         layer.trainable = flag
     return clone
 

@@ -43,17 +43,6 @@ def single_input_shape(input_shape):
     return tuple(input_shape)
 
 
-def has_trainable_batch_norm(layer) -> bool:
-    """Whether ``layer`` or a layer nested in it (through ``.layers``) is a trainable BatchNorm."""
-    if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable:
-        return True
-    return any(
-        has_trainable_batch_norm(child)
-        for child in getattr(layer, "layers", None) or []
-        if child is not layer
-    )
-
-
 def resolve_loss(value, name: str, registry: dict):
     """``(value, loss)`` for an adaptation loss given as a name in ``registry`` (name -> Loss
     class), a `keras.losses.Loss` or its serialized config; ``value`` is what ``get_config``

@@ -58,6 +58,7 @@ from keras_transfer.models._guards import with_loss_guard
 from keras_transfer.models._multi_worker import MultiWorkerFit
 from keras_transfer.models._resumable import SeedStateSaving, reset_initial_epoch
 from keras_transfer.models._two_domain_data import check_labels_structure, training_input
+from keras_transfer.policies.batch_norm import batch_norm_layers
 from keras_transfer.schedules.reversal_schedule import ReversalSchedule
 from keras_transfer.streaming import as_model_input
 
@@ -305,7 +306,7 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
         """
         if self.adapt_batch_norm == "auto":
             return any(
-                td.has_trainable_batch_norm(layer)
+                batch_norm_layers(layer, trainable=True)
                 for layer in (self.feature_extractor, self.bottleneck, self.label_head)
                 if layer is not None
             )
@@ -521,7 +522,7 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
         domain with the smaller one cycled, both reshuffled every epoch; images resized to the
         feature extractor's ``input_size`` when it has one; unreadable files skipped with a message).
         """
-        if self.adapt_batch_norm is True and not td.has_trainable_batch_norm(self):
+        if self.adapt_batch_norm is True and not batch_norm_layers(self, trainable=True):
             raise ValueError(
                 "`adapt_batch_norm=True` needs a trainable BatchNormalization layer in the model; "
                 f"{type(self).__name__} {self.name!r} has none. Add one (e.g. bottleneck=256) or "

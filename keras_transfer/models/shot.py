@@ -23,8 +23,8 @@ from keras_transfer.models._source_free import (
     copy_model,
     input_shape_of,
     split_classifier,
-    walk,
 )
+from keras_transfer.policies.batch_norm import batch_norm_layers
 
 
 class _PseudoLabelledTarget(keras.utils.PyDataset):
@@ -212,11 +212,7 @@ class SHOT(keras.Model):
     def recalibrate_batch_norm(self, x) -> None:
         """With ``target_batch_norm``, re-estimate the feature extractor's BatchNorm moving
         statistics on ``x`` (`keras_transfer.adaptation.adapt_batch_norm`)."""
-        has_batch_norm = any(
-            isinstance(layer, keras.layers.BatchNormalization) and layer.trainable
-            for layer in walk(self.feature_extractor)
-        )
-        if self.target_batch_norm and has_batch_norm:
+        if self.target_batch_norm and batch_norm_layers(self.feature_extractor, trainable=True):
             adapt_batch_norm(self.feature_extractor, x, batch_size=self.label_batch_size)
 
     def pseudo_labels(self, x) -> np.ndarray:

@@ -13,7 +13,8 @@ from keras_transfer._validation import check_bool, check_count, check_int
 from keras_transfer.adaptation import adapt_batch_norm, check_collapse, entropy, warn_if_collapsed
 from keras_transfer.api_export import export
 from keras_transfer.models._guards import with_loss_guard
-from keras_transfer.models._source_free import check_inputs, copy_model, input_shape_of, walk
+from keras_transfer.models._source_free import check_inputs, copy_model, input_shape_of
+from keras_transfer.policies.batch_norm import batch_norm_layers, walk_layers
 
 _DROPOUT = (
     keras.layers.Dropout,
@@ -25,15 +26,11 @@ _DROPOUT = (
 )
 
 
-def _batch_norm_layers(model):
-    return [layer for layer in walk(model) if isinstance(layer, keras.layers.BatchNormalization)]
-
-
 @contextlib.contextmanager
 def _no_dropout(model):
     """Dropout rates at 0 during a forward pass: TENT runs the network in training mode for
     BatchNorm's batch statistics, not for dropout."""
-    layers = [layer for layer in walk(model) if isinstance(layer, _DROPOUT)]
+    layers = [layer for layer in walk_layers(model) if isinstance(layer, _DROPOUT)]
     rates = [layer.rate for layer in layers]
     try:
         for layer in layers:
@@ -156,7 +153,7 @@ class TENT(keras.Model):
             )
         self.steps = check_int(steps, "steps", min_value=1)
         self.episodic = check_bool(episodic, "episodic")
-        self.batch_norm_layers = _batch_norm_layers(model)
+        self.batch_norm_layers = batch_norm_layers(model)
         if not self.batch_norm_layers:
             raise ValueError(
                 "TENT adapts BatchNormalization layers, and `model` has none. Use a network with "
@@ -335,12 +332,12 @@ def adapt_at_test_time(
     batch_size = check_int(batch_size, "batch_size", min_value=1)
     check_inputs(x, "x")
     target = copy_model(model) if copy else model
-    flags = [layer.trainable for layer in walk(target)]
+    flags = [layer.trainable for layer in walk_layers(target)]
     wrapper = TENT(target)
     wrapper.compile(optimizer=optimizer)
     wrapper.fit(x, batch_size=batch_size, epochs=epochs, verbose=verbose)
     adapt_batch_norm(target, x, batch_size=batch_size, include_frozen=True)
-    for layer, flag in zip(walk(target), flags):
+    for layer, flag in zip(walk_layers(target), flags):
         layer.trainable = flag
     report = check_collapse(np.asarray(target.predict(x, batch_size=256, verbose=0)))
     target.collapse_report = report

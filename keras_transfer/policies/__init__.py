@@ -9,7 +9,7 @@ Example:
 """
 
 from keras_transfer.policies._groups import find_backbone
-from keras_transfer.policies.batch_norm import recalibrate_batch_norm
+from keras_transfer.policies.batch_norm import batch_norm_layers, recalibrate_batch_norm, walk_layers
 from keras_transfer.policies.discriminative_lr import DiscriminativeLR
 from keras_transfer.policies.freeze_all import FreezeAll
 from keras_transfer.policies.gradual_unfreezing import GradualUnfreezing
@@ -36,9 +36,11 @@ __all__ = [
     "TrainabilityScheduler",
     "WrapperPolicy",
     "as_policy",
+    "batch_norm_layers",
     "find_backbone",
     "policy_chain",
     "trainability_table",
     "recalibrate_batch_norm",
     "recompile_keeping_state",
+    "walk_layers",
 ]

@@ -19,11 +19,49 @@ import numpy as np
 from keras_transfer._validation import ArgumentTypeError, check_int
 
 
-def _walk(layer) -> Iterable:
+def walk_layers(layer) -> Iterable:
+    """``layer`` and every layer nested in it (through ``.layers``), depth first, parents first.
+
+    The one layer walker of the package: BatchNorm handling (recalibration, AdaBN, TENT, the
+    two-domain models and the estimators) finds its layers with it.
+
+    Example:
+        >>> import keras
+        >>> from keras_transfer.policies import walk_layers
+        >>> inner = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, name="d")], name="inner")
+        >>> outer = keras.Sequential([keras.Input((2,)), inner], name="outer")
+        >>> [layer.name for layer in walk_layers(outer)]
+        ['outer', 'inner', 'd']
+    """
     yield layer
     for child in getattr(layer, "layers", None) or []:
         if child is not layer:
-            yield from _walk(child)
+            yield from walk_layers(child)
+
+
+def batch_norm_layers(layer, *, trainable: bool | None = None) -> list:
+    """The `keras.layers.BatchNormalization` layers in ``layer`` (itself or nested), in
+    `walk_layers` order.
+
+    Args:
+        layer: a Keras layer or model.
+        trainable: ``None`` (default): every BatchNorm layer; ``True``: only trainable ones (those
+            whose statistics training or `recalibrate_batch_norm` would move); ``False``: only
+            frozen ones.
+
+    Example:
+        >>> import keras
+        >>> from keras_transfer.policies import batch_norm_layers
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.BatchNormalization()])
+        >>> len(batch_norm_layers(model)), len(batch_norm_layers(model, trainable=False))
+        (1, 0)
+    """
+    return [
+        child
+        for child in walk_layers(layer)
+        if isinstance(child, keras.layers.BatchNormalization)
+        and (trainable is None or bool(child.trainable) == trainable)
+    ]
 
 
 MIN_BATCH = 2
@@ -129,12 +167,8 @@ def recalibrate_batch_norm(
         raise ArgumentTypeError(
             f"`model` must be a built Keras model or layer; received {type(model).__name__}."
         )
-    layers = list(_walk(model))
-    norms = [
-        layer
-        for layer in layers
-        if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable and not layer.renorm
-    ]
+    layers = list(walk_layers(model))
+    norms = [layer for layer in batch_norm_layers(model, trainable=True) if not layer.renorm]
     if not norms:
         raise ValueError(
             f"`model` {model.name!r} has no trainable BatchNormalization layer to recalibrate "

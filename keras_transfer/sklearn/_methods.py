@@ -36,12 +36,9 @@ def needs_rgb(method: str) -> bool:
 
 def has_batch_norm(layer, trainable_only: bool = False) -> bool:
     """Whether ``layer`` or a layer nested in it is a BatchNormalization layer (a trainable one)."""
-    import keras
+    from keras_transfer.policies import batch_norm_layers
 
-    if isinstance(layer, keras.layers.BatchNormalization) and (layer.trainable or not trainable_only):
-        return True
-    children = getattr(layer, "layers", None) or []
-    return any(has_batch_norm(child, trainable_only) for child in children if child is not layer)
+    return bool(batch_norm_layers(layer, trainable=True if trainable_only else None))
 
 
 def fitted_with_adabn(model) -> bool:
