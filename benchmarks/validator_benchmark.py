@@ -270,6 +270,22 @@ def pick_few_label(group):
     return max(ok, key=lambda c: (group[c]["few_label_accuracy"], -group[c].get("few_label_loss", 0.0)))
 
 
+def pick_auto(group):
+    """``DomainAdaptationClassifier(method="auto")``'s rule itself (``keras_transfer.sklearn._auto.choose``)
+    on the recorded scores, after its collapse refusal; its shift gate is not recorded (every pair
+    here has a shift a domain classifier sees)."""
+    from keras_transfer.sklearn import _auto
+
+    table, correct = {}, {}
+    for c in CANDIDATES:
+        r = group[c]
+        table[c] = dict(r["scores"])
+        if r["collapsed"] and c != "source_only":
+            table[c]["status"] = "refused: collapsed"
+        correct[c] = np.array([x == "1" for x in r["source_correct"]])
+    return _auto.choose(table, correct, len(correct["source_only"]))
+
+
 def source_only_std(records):
     """pair -> standard deviation over seeds of source-only's target test accuracy."""
     by_pair = {}
@@ -340,6 +356,7 @@ def rules_to_compare():
         rules[f"guard, then rank average ({name})"] = lambda g, c=combo: pick_by_rank_average(
             g, c, guarded(g)
         )
+    rules["auto's rule (as implemented)"] = pick_auto
     rules["few_label (50 target labels)"] = pick_few_label
     rules["oracle (target test labels)"] = lambda g: max(g, key=lambda c: g[c]["test_accuracy"])
     rules["source_only always"] = lambda g: "source_only"

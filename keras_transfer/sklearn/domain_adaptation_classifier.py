@@ -68,6 +68,14 @@ class DomainAdaptationClassifier(KerasImageClassifier):
     metadata routing, requested by default with it; ``GridSearchCV``/``cross_val_score`` slice
     a fit parameter with as many rows as ``X``, so use a validation set of another length.
 
+    **Texts**: with ``backbone="text:minilm"`` (or another ``"text:"`` backbone), ``X``,
+    ``X_target`` and the validation inputs are lists or 1-D arrays of strings; the methods adapt
+    on the frozen encoder's pooled features (extracted once and cached, as by `FeatureExtractor`):
+    the network is ``features -> Dense(bottleneck) -> heads``, so ``train_backbone=True`` is
+    refused (fine-tune text with `FineTunedClassifier`). ``"adabn"`` and ``"tent"`` are refused
+    (transformers normalise with LayerNorm: no BatchNorm statistics to re-estimate; ``"auto"``
+    skips AdaBN), as are the image-augmenting ``"self_training"`` methods.
+
     **Target images** are a fit parameter: ``fit(X, y, X_target=X_target)``. ``fit`` without them
     warns and trains source-only (``method_ = "source_only"``). In a ``Pipeline`` (put this
     classifier first on the images: it holds its own backbone): with scikit-learn's metadata
@@ -139,6 +147,8 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         (6,)
     """
 
+    # text backbones ("text:..."): adaptation on the frozen encoder's pooled features (sklearn/_text.py)
+    _TEXT_INPUT = "features"
     # scikit-learn's metadata routing: X_target is requested by default (no set_fit_request needed)
     # (and so are the labelled target images of few-label validation, X_target_val / y_target_val)
     __metadata_request__fit = {"X_target": True, "X_target_val": True, "y_target_val": True}
@@ -311,6 +321,8 @@ class DomainAdaptationClassifier(KerasImageClassifier):
 
     def _model_inputs(self, images: np.ndarray) -> np.ndarray:
         """``images`` at the size and channel count the model was trained on, as float32."""
+        if images.ndim == 2:  # a text backbone's pooled features (`_TEXT_INPUT`)
+            return np.asarray(images, dtype=np.float32)
         height, width, channels = self.image_shape_
         if images.shape[1:3] != (height, width):
             images = resize_images(images, (height, width))
@@ -384,7 +396,16 @@ class DomainAdaptationClassifier(KerasImageClassifier):
                     source_side = (self._run(model, images[s_held]), self._run(features, images[s_held]))
             probs_s, feats_s = source_side
             probs_t, feats_t = self._run(model, target[t_held]), self._run(features, target[t_held])
-            table[name] = _auto.scores(probs_s, codes_held, feats_s, probs_t, feats_t, seed)
+            table[name] = _auto.scores(
+                probs_s,
+                codes_held,
+                feats_s,
+                probs_t,
+                feats_t,
+                seed,
+                predict=lambda x: self._run(model, x),
+                target_inputs=target[t_held],
+            )
             correct[name] = probs_s.argmax(1) == codes_held
             report = self._collapse_check(model, features, target[t_held], data.codes[s_train], probs_t)
             if report.collapsed and name != _methods.SOURCE_ONLY:
