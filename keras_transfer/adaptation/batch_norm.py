@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 
 import keras
+import numpy as np
 
 from keras_transfer._validation import check_bool, check_count
+from keras_transfer.adaptation.collapse import check_collapse, warn_if_collapsed
 from keras_transfer.policies.batch_norm import batch_norm_layers, recalibrate_batch_norm
 
 
@@ -18,6 +20,8 @@ def adapt_batch_norm(
     max_batches: int | None = None,
     include_frozen: bool = False,
     verbose: int = 0,
+    collapse_check: bool = True,
+    reference_distribution=None,
 ) -> int:
     """AdaBN: replace every BatchNorm layer's moving statistics by their value on target data.
 
@@ -30,9 +34,32 @@ def adapt_batch_norm(
     target), so a moving mean equals the target mean of that layer's input when ``batch_size``
     divides the number of examples.
 
+    **When it is valid.** AdaBN assumes that the layers after each BatchNorm layer were trained
+    on features normalised with *source* statistics, so that swapping in target statistics maps
+    the target onto what they learned. That holds for a network trained from scratch or
+    fine-tuned on the source (its BatchNorm statistics are the source's), and for the two-domain
+    models, which normalise each domain with its own statistics in training. It does *not* hold
+    for a head trained on a frozen pretrained backbone whose BatchNorm layers still hold their
+    pretraining (e.g. ImageNet) statistics: the head then never saw source-normalised features,
+    and swapping those frozen statistics (``include_frozen=True``) for target ones can make
+    predictions worse than no adaptation, down to below chance (measured on a digit pair with a
+    frozen EfficientNet-Lite0). For such a model, call ``adapt_batch_norm(model, source_x,
+    include_frozen=True)`` *before* training the head, and on the target after it, as
+    `keras_transfer.sklearn.DomainAdaptationClassifier` does for ``method="adabn"``. With
+    ``include_frozen=False`` (default) frozen layers keep their statistics and only trainable
+    BatchNorm layers, which trained on the source, are re-estimated.
+
+    **Collapse check.** Afterwards, when ``target_x`` is an array (or a ``tf.data.Dataset``) and
+    the model outputs class probabilities, up to 1,024 target rows are predicted and checked with
+    `keras_transfer.adaptation.check_collapse` (against ``reference_distribution``, the source's
+    class balance, or a uniform one when None); a collapse raises a
+    `keras_transfer.adaptation.CollapseWarning` naming AdaBN and the symptom. ``collapse_check=False``
+    skips it. Models whose output is not a probability matrix (feature extractors) are not checked.
+
     The two-domain models (`keras_transfer.models.DANN`, ...) call this on the target data at
     the end of ``fit`` themselves: their ``adapt_batch_norm`` argument (default ``"auto"``: on
-    when the network has a trainable BatchNorm layer) controls it.
+    when the network has a trainable BatchNorm layer) controls it, and ``fit`` runs its own
+    collapse check against the source labels' balance.
 
     Args:
         model: a built Keras model; a two-domain model is called on one domain at a time.
@@ -44,6 +71,9 @@ def adapt_batch_norm(
         include_frozen: also re-estimate BatchNorm layers with ``trainable=False`` (e.g. a frozen
             pretrained backbone), which are otherwise left as they are.
         verbose: 1 shows a progress bar, 0 is silent.
+        collapse_check: check the adapted model's target predictions for a collapse (above).
+        reference_distribution: the source's class balance (shares or counts per class) for
+            the collapse check; None compares with a uniform balance.
 
     Returns:
         The number of BatchNorm layers whose statistics were re-estimated.
@@ -65,6 +95,7 @@ def adapt_batch_norm(
     check_count(batch_size, "batch_size", allow_none=False)
     check_count(max_batches, "max_batches")
     include_frozen = check_bool(include_frozen, "include_frozen")
+    collapse_check = check_bool(collapse_check, "collapse_check")
     if isinstance(target_x, (tuple, list)):
         raise ValueError(
             "`target_x` must be the target inputs only (an array or a dataset of target "
@@ -77,7 +108,7 @@ def adapt_batch_norm(
     try:
         for layer in frozen:
             layer.trainable = True
-        return recalibrate_batch_norm(
+        count = recalibrate_batch_norm(
             model,
             target_x,
             batch_size=batch_size,
@@ -88,6 +119,49 @@ def adapt_batch_norm(
     finally:
         for layer in frozen:
             layer.trainable = False
+    if collapse_check:
+        probabilities = _sample_probabilities(model, target_x)
+        if probabilities is not None:
+            report = check_collapse(probabilities, reference_distribution=reference_distribution)
+            warn_if_collapsed(report, "AdaBN (adapt_batch_norm)")
+    return count
+
+
+COLLAPSE_CHECK_ROWS = 1024
+
+
+def _sample_probabilities(model, target_x):
+    """The model's outputs on up to ``COLLAPSE_CHECK_ROWS`` target rows when they are class
+    probabilities (a 2-D non-negative matrix whose rows sum to 1, or holding NaN); else None."""
+    if hasattr(target_x, "take") and hasattr(target_x, "element_spec"):  # a tf.data.Dataset
+        parts, count = [], 0
+        for batch in target_x:
+            batch = batch[0] if isinstance(batch, (tuple, list)) else batch
+            parts.append(np.asarray(batch))
+            count += len(parts[-1])
+            if count >= COLLAPSE_CHECK_ROWS:
+                break
+        if not parts:
+            return None
+        rows = np.concatenate(parts)[:COLLAPSE_CHECK_ROWS]
+    elif isinstance(target_x, np.ndarray) or hasattr(target_x, "__array__"):
+        rows = np.asarray(target_x)[:COLLAPSE_CHECK_ROWS]
+    else:
+        return None
+    outputs = []
+    for start in range(0, len(rows), 256):
+        out = model(keras.ops.convert_to_tensor(rows[start : start + 256]), training=False)
+        if isinstance(out, (tuple, list, dict)):
+            return None
+        outputs.append(keras.ops.convert_to_numpy(keras.ops.cast(out, "float32")))
+    probabilities = np.concatenate(outputs)
+    if probabilities.ndim != 2 or probabilities.shape[1] < 2:
+        return None
+    if not np.isfinite(probabilities).all():
+        return probabilities  # NaN / inf: a collapse symptom of its own
+    if probabilities.min() < -1e-6 or not np.allclose(probabilities.sum(1), 1.0, atol=1e-3):
+        return None  # logits or features, not probabilities
+    return probabilities
 
 
 @contextlib.contextmanager
@@ -133,7 +207,7 @@ def batch_norm_statistics(model, x, *, batch_size: int = 64, include_frozen: boo
         for layer in layers
     ]
     try:
-        adapt_batch_norm(model, x, batch_size=batch_size, include_frozen=include_frozen)
+        adapt_batch_norm(model, x, batch_size=batch_size, include_frozen=include_frozen, collapse_check=False)
         yield model
     finally:
         for layer, (mean, variance) in zip(layers, saved):

@@ -45,8 +45,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_transfer._validation import check_finite, check_float
+from keras_transfer._validation import check_bool, check_finite, check_float
 from keras_transfer.adaptation.batch_norm import adapt_batch_norm as _adapt_batch_norm
+from keras_transfer.adaptation.collapse import check_collapse, warn_if_collapsed
 from keras_transfer.image_io import is_path_input
 from keras_transfer.models import _two_domain as td
 from keras_transfer.models._adaptation_weight import (
@@ -150,6 +151,10 @@ class _HeadSelector:
     def __call__(self, variable):
         extractor = {id(v) for v in self.model.feature_extractor.weights}
         return self.base if id(variable) in extractor else self.heads
+
+
+COLLAPSE_CHECK_ROWS = 1024
+"""How many target rows ``fit``'s collapse check predicts (a random subset of larger targets)."""
 
 
 class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
@@ -482,10 +487,20 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
         batch_size=None,
         epochs=1,
         steps_per_epoch=None,
+        collapse_check: bool = True,
         **kwargs,
     ):
         """`keras.Model.fit` on ``x=(source_x, target_x), y=source_y`` or a
         ``((source_x, target_x), source_y)`` dataset; see the class docstring.
+
+        After training (and AdaBN), ``fit`` checks the fitted model for a collapse on the target
+        (`keras_transfer.adaptation.check_collapse` on up to ``COLLAPSE_CHECK_ROWS`` target rows:
+        their predictions against the source labels' class balance, and their features): the
+        report is kept in ``collapse_report`` and a positive one raises a
+        `keras_transfer.adaptation.CollapseWarning` naming the model's class and the symptom
+        (e.g. "97% of target predictions are class 3 (reference share 10%)"), so an adaptation
+        that pushed every target image into one class never passes silently.
+        ``collapse_check=False`` skips it (``collapse_report`` is then None).
 
         With arrays, ``sample_weight`` holds one weight per source row; when the source is the
         smaller domain it is cycled with the source rows (same index), so each weight stays with
@@ -528,6 +543,7 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
                 f"{type(self).__name__} {self.name!r} has none. Add one (e.g. bottleneck=256) or "
                 "set adapt_batch_norm=False (or 'auto': on only when the model has one)."
             )
+        collapse_check = check_bool(collapse_check, "collapse_check")
         adapt = self.uses_adabn()  # decided before training changes what is trainable
         data = training_input(
             x,
@@ -555,8 +571,44 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
             **fit_kwargs,
         )
         if adapt:
-            _adapt_batch_norm(self, data.target, batch_size=batch_size or 32, verbose=0)
+            _adapt_batch_norm(self, data.target, batch_size=batch_size or 32, verbose=0, collapse_check=False)
+        self.collapse_report = None
+        if collapse_check:
+            self.collapse_report = self._check_collapse(data)
+            warn_if_collapsed(self.collapse_report, type(self).__name__)
         return history
+
+    def _check_collapse(self, data):
+        """`check_collapse` on up to ``COLLAPSE_CHECK_ROWS`` target rows of the training input."""
+        if data.y is not None:  # arrays: the target, and the (cycled) source labels
+            target, labels = np.asarray(data.target), np.asarray(data.y)
+            if len(target) > COLLAPSE_CHECK_ROWS:
+                rows = np.random.default_rng(0).choice(len(target), COLLAPSE_CHECK_ROWS, replace=False)
+                target = target[np.sort(rows)]
+        else:  # a dataset of ((source_x, target_x), source_y) batches: its first batches
+            targets, label_parts, count = [], [], 0
+            for (_, target_batch), label_batch, *_ in data.x:
+                targets.append(np.asarray(target_batch))
+                label_parts.append(np.asarray(label_batch))
+                count += len(targets[-1])
+                if count >= COLLAPSE_CHECK_ROWS:
+                    break
+            target, labels = np.concatenate(targets)[:COLLAPSE_CHECK_ROWS], np.concatenate(label_parts)
+        features, probabilities = [], []
+        for start in range(0, len(target), 256):
+            batch = self._features(ops.convert_to_tensor(target[start : start + 256]), training=False)
+            features.append(ops.convert_to_numpy(ops.cast(batch, "float32")))
+            probabilities.append(
+                ops.convert_to_numpy(ops.cast(self.label_head(batch, training=False), "float32"))
+            )
+        probabilities = np.concatenate(probabilities)
+        labels = labels.reshape(-1).astype("int64")
+        reference = np.bincount(labels[labels >= 0], minlength=probabilities.shape[-1])[
+            : probabilities.shape[-1]
+        ]
+        return check_collapse(
+            probabilities, reference_distribution=reference, features=np.concatenate(features)
+        )
 
     def _strategy_scope(self):
         """The scope of the `tf.distribute` strategy the model was created under (TensorFlow), in

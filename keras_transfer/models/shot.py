@@ -213,7 +213,9 @@ class SHOT(keras.Model):
         """With ``target_batch_norm``, re-estimate the feature extractor's BatchNorm moving
         statistics on ``x`` (`keras_transfer.adaptation.adapt_batch_norm`)."""
         if self.target_batch_norm and batch_norm_layers(self.feature_extractor, trainable=True):
-            adapt_batch_norm(self.feature_extractor, x, batch_size=self.label_batch_size)
+            adapt_batch_norm(
+                self.feature_extractor, x, batch_size=self.label_batch_size, collapse_check=False
+            )
 
     def pseudo_labels(self, x) -> np.ndarray:
         """SHOT's centroid pseudo-labels of the target rows ``x`` under the current network."""

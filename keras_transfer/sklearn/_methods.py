@@ -119,7 +119,7 @@ def train(
         # pretraining (ImageNet) statistics, not the source's: a head trained on those, then
         # fed target-normalised features, collapsed to below chance on a digit pair. So every
         # BatchNorm layer, frozen ones included, first takes the source statistics.
-        adapt_batch_norm(model, source, batch_size=batch_size, include_frozen=True)
+        adapt_batch_norm(model, source, batch_size=batch_size, include_frozen=True, collapse_check=False)
     optimizer = keras.optimizers.Adam(learning_rate)
     plain = METHODS[method]["model"] is None
     if plain:
@@ -127,7 +127,7 @@ def train(
         history = model.fit(source, codes, shuffle=True, **fit_kwargs)
     else:
         model.compile(optimizer=optimizer)
-        history = model.fit(x=(source, target), y=codes, **fit_kwargs)
+        history = model.fit(x=(source, target), y=codes, collapse_check=False, **fit_kwargs)
     if epochs and has_batch_norm(model, trainable_only=True) and not fitted_with_adabn(model):
         if plain:
             seen, size = source, batch_size
@@ -136,7 +136,7 @@ def train(
             seen, size = seen[np.random.default_rng(seed).permutation(len(seen))], 2 * batch_size
         recalibrate_batch_norm(model, seen, batch_size=size, verbose=0)
     if adabn:
-        adapt_batch_norm(model, target, batch_size=batch_size, include_frozen=True)
+        adapt_batch_norm(model, target, batch_size=batch_size, include_frozen=True, collapse_check=False)
     source_free = METHODS[method].get("source_free")
     if source_free and target is not None and epochs:
         # SHOT / TENT on the target alone, in place (the estimator runs its own collapse check
