@@ -51,7 +51,8 @@ import time
 
 from keras_transfer._validation import check_bool, check_int, check_seed
 from keras_transfer.atomic_files import save_model
-from keras_transfer.demo import _accuracy, _check_output, _save_png, _write_csv, progress_verbosity
+from keras_transfer.demo import progress_verbosity
+from keras_transfer.demo_support import accuracy, check_output_folder, save_png, write_csv
 
 __all__ = ["ADAPTATION_FILES", "DEFAULT_EPOCHS", "format_adaptation_table", "run_adaptation_demo"]
 
@@ -114,7 +115,7 @@ def run_adaptation_demo(
     quick = check_bool(quick, "quick")
     overwrite = check_bool(overwrite, "overwrite")
     verbose = check_int(verbose, "verbose", min_value=0, max_value=2)
-    _check_output(output, overwrite, ADAPTATION_FILES)
+    check_output_folder(output, overwrite, ADAPTATION_FILES)
 
     import keras
 
@@ -141,7 +142,7 @@ def run_adaptation_demo(
             {
                 "method": method,
                 "uses_target_labels": uses_target_labels,
-                "accuracy": _accuracy(model, x_test, y_test),
+                "accuracy": accuracy(model, x_test, y_test),
                 "gain": 0.0,
                 "seconds": round(time.perf_counter() - start, 1),
             }
@@ -255,6 +256,6 @@ def _write_results(output: str, rows: list[dict], dann) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    _write_csv(os.path.join(output, ADAPTATION_FILES[0]), rows)
-    _save_png(_bar_chart(rows), os.path.join(output, ADAPTATION_FILES[1]))
+    write_csv(os.path.join(output, ADAPTATION_FILES[0]), rows)
+    save_png(_bar_chart(rows), os.path.join(output, ADAPTATION_FILES[1]))
     save_model(dann, os.path.join(output, ADAPTATION_FILES[2]))

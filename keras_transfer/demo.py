@@ -15,27 +15,14 @@ complete files or none, never a torn file or a partial set.
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 import time
 
-import numpy as np
-
-from keras_transfer.atomic_files import atomic_write, save_model, staged_files
+from keras_transfer import demo_support
+from keras_transfer.atomic_files import save_model, staged_files
 
 RESULT_FILES = ("results.csv", "results.png", "fine_tuning_history.png", "fine_tuned.keras")
-
-
-def _check_output(output: str, overwrite: bool, files: tuple[str, ...] = RESULT_FILES) -> None:
-    """Refuse (`FileExistsError`) when ``output`` already holds one of ``files``, unless ``overwrite``."""
-    existing = [f for f in files if os.path.exists(os.path.join(output, f))]
-    if existing and not overwrite:
-        raise FileExistsError(
-            f"`output`={output!r} already holds {existing}; pass --overwrite (overwrite=True) to "
-            "replace them, or choose another --output folder."
-        )
-    os.makedirs(output, exist_ok=True)
 
 
 def progress_verbosity(verbose: int, stream=None) -> int:
@@ -112,7 +99,7 @@ def run_demo(
     from keras_transfer.policies import UnfreezeAll, UnfreezeTop, recalibrate_batch_norm
 
     backbone = DEFAULT_BACKBONE if backbone is None else backbone
-    _check_output(output, overwrite)
+    demo_support.check_output_folder(output, overwrite, RESULT_FILES)
     keras.utils.set_random_seed(seed)
     num_classes = 10
     x_test, y_test = load_fashion_mnist(
@@ -126,7 +113,7 @@ def run_demo(
     x_test4 = x_test[..., None]
     frozen = get_backbone(backbone, input_shape=shape, weights="imagenet", trainable=False)
     clock = time.perf_counter()
-    f_test = _predict(frozen, x_test4, progress)  # once, shared by every budget
+    f_test = demo_support.predict_in_equal_batches(frozen, x_test4, progress)  # once, shared by every budget
     test_seconds = time.perf_counter() - clock
 
     def record(n, method, accuracy, start):
@@ -146,7 +133,7 @@ def run_demo(
         # 1. frozen features + scikit-learn head
         say("feature extraction + logistic regression")
         clock = time.perf_counter() - test_seconds
-        f_train = _predict(frozen, x, progress)
+        f_train = demo_support.predict_in_equal_batches(frozen, x, progress)
         head = LogisticRegression(max_iter=2000, C=1.0).fit(f_train, y)
         record(len(x), "pretrained features + logistic regression", head.score(f_test, y_test), clock)
         # 2. two-phase fine-tuning with a trainability policy
@@ -170,7 +157,12 @@ def run_demo(
             batch_size=32,
             verbose=progress,
         )
-        record(len(x), f"fine-tuned (UnfreezeTop({unfreeze}))", _accuracy(clf, x_test4, y_test), clock)
+        record(
+            len(x),
+            f"fine-tuned (UnfreezeTop({unfreeze}))",
+            demo_support.accuracy(clf, x_test4, y_test),
+            clock,
+        )
         histories[len(x)], fine_tuned = history, clf
         # 3. same architecture from scratch
         say("from scratch")
@@ -186,30 +178,11 @@ def run_demo(
         # A few hundred steps leave BN's moving statistics (momentum 0.99) far behind the weights:
         # without this the scratch model predicts one class in inference mode.
         recalibrate_batch_norm(scratch, x, batch_size=64, verbose=0)
-        record(len(x), "from scratch (random init)", _accuracy(scratch, x_test4, y_test), clock)
+        record(len(x), "from scratch (random init)", demo_support.accuracy(scratch, x_test4, y_test), clock)
     _write_outputs(output, rows, histories, fine_tuned, plot_accuracy_vs_labels, plot_history, overwrite)
     if verbose:
         print("\n" + format_table(rows))
     return rows
-
-
-def _predict(model, x, verbose: int = 0, batch_size: int = 64):
-    """``model.predict`` in equal batches: the short last batch is padded and its rows dropped.
-
-    Keras traces its predict step once per batch shape, so a short last batch costs a second
-    trace per model, and a few such models make TensorFlow print its "triggered tf.function
-    retracing" warning. Rows are independent in inference mode, so padding changes no output.
-    """
-    n = len(x)
-    pad = -n % batch_size
-    if pad:
-        x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
-    return model.predict(x, batch_size=batch_size, verbose=verbose)[:n]
-
-
-def _accuracy(model, x, y) -> float:
-    probs = _predict(model, x)
-    return float(np.mean(np.argmax(probs, axis=-1) == y))
 
 
 def format_table(rows: list[dict]) -> str:
@@ -233,7 +206,7 @@ def _write_files(output, rows, histories, fine_tuned, plot_accuracy_vs_labels, p
     import matplotlib
 
     matplotlib.use("Agg")
-    _write_csv(os.path.join(output, "results.csv"), rows)
+    demo_support.write_csv(os.path.join(output, "results.csv"), rows)
     curves: dict = {}
     for r in rows:
         curves.setdefault(r["method"], {})[r["labels"]] = r["accuracy"]
@@ -244,25 +217,6 @@ def _write_files(output, rows, histories, fine_tuned, plot_accuracy_vs_labels, p
         fig.suptitle(f"two-phase fine-tuning, {largest} labels")
         figures["fine_tuning_history.png"] = fig
     for name, fig in figures.items():
-        _save_png(fig, os.path.join(output, name))
+        demo_support.save_png(fig, os.path.join(output, name))
     if fine_tuned is not None:
         save_model(fine_tuned, os.path.join(output, "fine_tuned.keras"))
-
-
-def _write_csv(path: str, rows: list[dict]) -> None:
-    """``rows`` (dicts with the same keys) as a CSV file with a header, written atomically."""
-    with atomic_write(path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _save_png(fig, path: str) -> None:
-    """Save a matplotlib figure as PNG atomically (closed even when saving fails)."""
-    import matplotlib.pyplot as plt
-
-    try:
-        with atomic_write(path) as tmp:
-            fig.savefig(tmp, dpi=100, format="png")
-    finally:
-        plt.close(fig)

@@ -7,6 +7,7 @@ import matplotlib
 import pytest
 
 from keras_transfer import demo
+from keras_transfer.demo_support import check_output_folder
 
 matplotlib.use("Agg")
 
@@ -67,7 +68,8 @@ def _plot(curves, chance):
 
 
 def test_write_outputs_checks_again_for_results_created_during_the_run(tmp_path):
-    demo._check_output(str(tmp_path), overwrite=False)  # the check at the start passes
+    # the check at the start passes
+    check_output_folder(str(tmp_path), overwrite=False, files=demo.RESULT_FILES)
     (tmp_path / "results.csv").write_text("another run's results")  # ... then one appears
     with pytest.raises(FileExistsError, match=r"`output`.*results\.csv.*unsaved-"):
         demo._write_outputs(str(tmp_path), ROWS, {}, None, _plot, None, overwrite=False)
@@ -106,6 +108,6 @@ def test_a_run_killed_while_writing_leaves_no_partial_results_and_a_rerun_procee
     )
     assert run.returncode == -9, run.stderr[-2000:]
     assert not any((tmp_path / name).exists() for name in demo.RESULT_FILES)  # not results.csv alone
-    demo._check_output(str(tmp_path), overwrite=False)  # the rerun is not refused
+    check_output_folder(str(tmp_path), overwrite=False, files=demo.RESULT_FILES)  # the rerun is not refused
     demo._write_outputs(str(tmp_path), ROWS, {}, None, _plot, None, overwrite=False)
     assert sorted(os.listdir(tmp_path)) == ["results.csv", "results.png"]  # the killed run's staging is gone
