@@ -115,6 +115,11 @@ class TextBackbone(keras.Model):
         return list(self.block_groups)
 
     @property
+    def input_size(self) -> tuple:
+        """``()``: texts have no image size (the scikit-learn estimators store it as ``input_size_``)."""
+        return ()
+
+    @property
     def sequence_length(self) -> int | None:
         return getattr(self.preprocessor, "sequence_length", None)
 

@@ -11,6 +11,7 @@ from keras_transfer.backbones.keras_hub_support import TEXT_EXTRA, import_keras_
 from keras_transfer.backbones.text_backbone import TextBackbone, token_model
 
 TEXT_PREFIX = "text:"
+DEFAULT_SEQUENCE_LENGTH = 128
 # Named text backbones that work offline (the files come from an installed package).
 TEXT_BACKBONES = {"minilm": minilm_path}
 
@@ -18,7 +19,7 @@ TEXT_BACKBONES = {"minilm": minilm_path}
 def load_text_backbone(
     name: str | os.PathLike = "minilm",
     *,
-    sequence_length: int = 128,
+    sequence_length: int | None = None,
     pooling: str = "mean",
     normalize: bool = False,
     trainable: bool = True,
@@ -35,7 +36,9 @@ def load_text_backbone(
             (``config.json``, ``model.safetensors``, ``vocab.txt``). A leading ``"text:"`` is
             ignored, so ``get_backbone("text:minilm")`` works too.
         sequence_length: tokens per text (longer texts are truncated, shorter ones padded; the
-            padding is masked out of the mean).
+            padding is masked out of the mean). ``None``: 128, or the encoder's
+            ``max_sequence_length`` when that is smaller; a larger value than the encoder's maximum
+            is an error.
         pooling: ``"mean"`` (average of the token features, sentence-transformers' pooling) or
             ``"cls"`` (the first token).
         normalize: L2-normalise the pooled features (sentence-transformers' ``Normalize`` step,
@@ -61,11 +64,20 @@ def load_text_backbone(
     name = os.fspath(name)
     if name.startswith(TEXT_PREFIX):
         name = name[len(TEXT_PREFIX) :]
-    sequence_length = check_int(sequence_length, "sequence_length", min_value=2)
+    if sequence_length is not None:
+        sequence_length = check_int(sequence_length, "sequence_length", min_value=2)
     trainable = check_bool(trainable, "trainable")
     keras_hub = import_keras_hub(f"Text backbone {name!r}", TEXT_EXTRA)
     preset = TEXT_BACKBONES[name]() if name in TEXT_BACKBONES else name
     encoder = keras_hub.models.Backbone.from_preset(preset)
+    maximum = getattr(encoder, "max_sequence_length", None)
+    if sequence_length is None:
+        sequence_length = min(DEFAULT_SEQUENCE_LENGTH, maximum or DEFAULT_SEQUENCE_LENGTH)
+    elif maximum is not None and sequence_length > maximum:
+        raise ValueError(
+            f"`sequence_length` must be at most the encoder's max_sequence_length={maximum} for "
+            f"{name!r}; received sequence_length={sequence_length}."
+        )
     preprocessor = keras_hub.models.TextClassifierPreprocessor.from_preset(
         preset, sequence_length=sequence_length
     )

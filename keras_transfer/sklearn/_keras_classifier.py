@@ -32,6 +32,7 @@ from keras_transfer._validation import (
     check_random_state,
 )
 from keras_transfer.image_io import is_path_input, to_images
+from keras_transfer.sklearn import _text
 from keras_transfer.sklearn._streamed import image_batches, is_streaming_input, streamed
 
 
@@ -69,10 +70,29 @@ def scoped_random_state(fit):
 
 
 class KerasImageClassifier(ClassifierMixin, BaseEstimator):
-    """Private base: images in, labels of any type out, through a fitted Keras ``model_``."""
+    """Private base: images in, labels of any type out, through a fitted Keras ``model_``.
+
+    With a text backbone (``backbone="text:..."``) the "images" are texts: ``"texts"`` (the
+    strings go into the model, whose backbone tokenizes them) or, for a subclass that sets
+    ``_TEXT_INPUT = "features"``, the frozen encoder's pooled features (see `_text`).
+    """
+
+    _TEXT_INPUT = "texts"
+
+    def _is_stream(self, X) -> bool:
+        """Whether ``X`` is streamed from files or a dataset (never with a text backbone: strings
+        are texts there, not file paths)."""
+        return not _text.is_text_backbone(self.backbone) and is_streaming_input(X)
 
     # ----- inputs ------------------------------------------------------------------------------
     def _images(self, X, reset: bool, size=None, argument: str = "X") -> np.ndarray:
+        if _text.is_text_backbone(self.backbone):
+            if reset:
+                for name in ("n_features_in_", "feature_names_in_"):
+                    if hasattr(self, name):
+                        delattr(self, name)
+            texts = _text.check_texts(X, argument, self.backbone)
+            return _text.text_features(self, texts) if self._TEXT_INPUT == "features" else texts
         table = not is_path_input(X) and (
             hasattr(X, "iloc") or hasattr(X, "tocsr") or (isinstance(X, np.ndarray) and X.ndim <= 2)
         )
@@ -93,7 +113,9 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
         return images
 
     def _model_inputs(self, images: np.ndarray) -> np.ndarray:
-        """Hook: the array the Keras model sees for ``images`` (float32)."""
+        """Hook: the array the Keras model sees for ``images`` (float32; texts stay strings)."""
+        if images.dtype == object:
+            return images
         return np.asarray(images, dtype=np.float32)
 
     def _check_y(self, y, argument: str = "y") -> np.ndarray:
@@ -326,7 +348,7 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
 
         fn = predict_function(self.model_)
         bs = int(self.batch_size)
-        if is_streaming_input(X):  # a folder, a list of files or a dataset: batch by batch
+        if self._is_stream(X):  # a folder, a list of files or a dataset: batch by batch
             dataset, _ = streamed(X, self.input_size_ if self.resize else None, bs)
             out = [np.asarray(fn(self._model_inputs(batch))) for batch in image_batches(dataset)]
             return np.concatenate(out).astype(np.float64)
@@ -390,16 +412,27 @@ def check_epochs(value, argument: str):
 
 
 def build_backbone(est):
+    """The estimator's backbone: a registry name, a ``hub:``/``kerashub:`` handle, or a text
+    backbone (``text:``: the `TextBackbone` itself, or for ``_TEXT_INPUT = "features"`` an identity
+    network on its pooled features; see `_text`)."""
     from keras_transfer.backbones import get_backbone
 
+    if _text.is_text_backbone(est.backbone):
+        _text.check_text_params(est)
+        if est._TEXT_INPUT == "features":
+            _text.check_text_method(est)
+            return _text.feature_network(est)
+        return get_backbone(est.backbone)
     shape = check_input_shape(est.input_shape)
     check_backbone(est.backbone)
     return get_backbone(est.backbone, input_shape=shape, weights=est.weights, pooling="avg")
 
 
 def check_backbone(name) -> None:
-    """An unknown registry name raises an error naming `backbone` (the estimators' parameter)."""
+    """An unknown registry name raises an error naming `backbone` (the estimators' parameter);
+    handles (``hub:``, ``kerashub:``, ``text:``) are checked when they are loaded."""
+    from keras_transfer.backbones import HANDLE_PREFIXES
     from keras_transfer.backbones.bases import lookup
 
-    if not (isinstance(name, str) and name.startswith("hub:")):
+    if not (isinstance(name, str) and name.startswith(HANDLE_PREFIXES)):
         lookup(name, "backbone")

@@ -12,7 +12,7 @@ from keras_transfer._validation import check_bool, check_choice, check_float, ch
 from keras_transfer.adaptation import warn_if_collapsed
 from keras_transfer.backbones import DEFAULT_BACKBONE
 from keras_transfer.image_io import resize_images
-from keras_transfer.sklearn import _auto, _methods
+from keras_transfer.sklearn import _auto, _methods, _text
 from keras_transfer.sklearn._keras_classifier import (
     KerasImageClassifier,
     build_backbone,
@@ -425,6 +425,9 @@ class DomainAdaptationClassifier(KerasImageClassifier):
             if name == "adabn" and not _methods.has_batch_norm(model):
                 table[name] = {"status": "skipped: no BatchNormalization layer"}
                 continue
+            if _methods.needs_rgb(name) and _text.is_text_backbone(self.backbone):
+                table[name] = {"status": _text.IMAGE_ONLY_STATUS}
+                continue
             # AdaBN is its own fit: its head learns on source-normalised features (see `_methods.train`)
             evaluate(name, *self._fit_method(name, *train)[:2])
         return _auto.choose(table, correct, len(s_held)), table, shift
@@ -442,6 +445,9 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         for name in candidates:
             if name == "adabn" and not _methods.has_batch_norm(backbone):
                 table[name] = {"status": "skipped: no BatchNormalization layer"}
+                continue
+            if _methods.needs_rgb(name) and _text.is_text_backbone(self.backbone):
+                table[name] = {"status": _text.IMAGE_ONLY_STATUS}
                 continue
             if name != candidates[0]:  # the same seeded start as fit(method=name): same model
                 self._seed()

@@ -18,10 +18,10 @@ from keras_transfer._validation import (
     check_int,
     check_pixel_range,
 )
-from keras_transfer.backbones import DEFAULT_BACKBONE
+from keras_transfer.backbones import DEFAULT_BACKBONE, HANDLE_PREFIXES
 from keras_transfer.backbones.bases import lookup
 from keras_transfer.image_io import is_path_input, to_images
-from keras_transfer.sklearn import _cache
+from keras_transfer.sklearn import _cache, _text
 from keras_transfer.sklearn._streamed import image_batches, is_streaming_input, streamed
 from keras_transfer.streaming import source_fingerprint
 
@@ -38,6 +38,13 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     image arrays or file paths, a folder (every image below it, sorted by path) or a
     `tf.data.Dataset` of images (or of ``(images, labels)``). The backbone resizes images to its
     input size and turns grayscale into RGB.
+
+    With a text backbone (``backbone="text:minilm"`` or ``"text:<keras-hub preset or Hugging Face
+    folder>"``, see `keras_transfer.backbones.load_text_backbone`), ``X`` is a list, 1-D array or
+    pandas Series of strings and the features are the encoder's pooled token features
+    (``pooling="avg"``: the mean over real tokens; ``"cls"``: the first token), cached by the
+    texts' content; ``input_shape`` and ``resize`` do not apply. Needs the ``text`` extra
+    (``pip install "keras-transfer[text]"``) and the TensorFlow backend.
 
     Files and datasets are streamed (`keras_transfer.streaming.image_dataset`: decoded, resized
     and batched in `tf.data`, a few batches ahead), so memory does not grow with their number;
@@ -62,7 +69,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             ``keras_transfer.backbones.DEFAULT_BACKBONE``.
         weights: ``"imagenet"``, ``None`` (random init) or a weights-file path.
         input_shape: ``(height, width, 3)`` the backbone runs at; ``None`` for its native size.
-        pooling: ``"avg"`` or ``"max"``.
+        pooling: ``"avg"`` or ``"max"`` (text backbones: ``"avg"`` or ``"cls"``).
         batch_size: images per compiled call.
         cache: ``True`` (process memory cache), ``False``/``None`` (no cache), or a directory
             path (memory cache plus a disk cache in that directory, shared by processes). Disk
@@ -125,7 +132,9 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             self.
         """
         self._build_backbone()
-        if is_streaming_input(X):  # checked (files listed; headers read without resize), not loaded
+        if _text.is_text_backbone(self.backbone):
+            self._texts(X)
+        elif is_streaming_input(X):  # checked (files listed; headers read without resize), not loaded
             for name in ("n_features_in_", "feature_names_in_"):
                 if hasattr(self, name):
                     delattr(self, name)
@@ -141,7 +150,10 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         return hasattr(self, "backbone_") or self.weights is not None  # pretrained: frozen, no fit
 
     def _check_params(self) -> None:
-        check_choice(self.pooling, ("avg", "max"), "pooling")
+        text = _text.is_text_backbone(self.backbone)
+        check_choice(self.pooling, tuple(_text.TEXT_POOLING) if text else ("avg", "max"), "pooling")
+        if text:
+            _text.check_text_params(self)
         check_int(self.batch_size, "batch_size", min_value=1)
         check_int(self.verbose, "verbose", min_value=0, max_value=2)
         check_bool(self.resize, "resize")
@@ -164,8 +176,18 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         self._check_params()
         from keras_transfer.backbones import get_backbone
 
+        if _text.is_text_backbone(self.backbone):
+            from keras_transfer.backbones import load_text_backbone
+
+            def build_text():
+                pooling = _text.TEXT_POOLING[self.pooling]
+                return load_text_backbone(self.backbone, pooling=pooling, trainable=False)
+
+            key = ("text", self.backbone, self.pooling)
+            self.backbone_, self.weights_fingerprint_ = _cache.get_backbone_cached(key, build_text)
+            return
         shape = check_input_shape(self.input_shape)
-        if not (isinstance(self.backbone, str) and self.backbone.startswith("hub:")):
+        if not (isinstance(self.backbone, str) and self.backbone.startswith(HANDLE_PREFIXES)):
             lookup(self.backbone, "backbone")  # an unknown name is an error naming `backbone`
         weights = self.weights
         if isinstance(weights, os.PathLike):
@@ -189,6 +211,13 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             self._build_backbone()
 
     # -- transforming --------------------------------------------------------------------------
+    def _texts(self, X) -> np.ndarray:
+        """``X`` checked as a batch of texts (a text backbone keeps no ``n_features_in_``)."""
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self, name):
+                delattr(self, name)
+        return _text.check_texts(X, "X", self.backbone)
+
     def _to_images(self, X, reset: bool) -> np.ndarray:
         is_table = not is_path_input(X) and (
             hasattr(X, "iloc") or hasattr(X, "tocsr") or (isinstance(X, np.ndarray) and X.ndim <= 2)
@@ -217,6 +246,11 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             float32 array ``(n_images, backbone_.num_features)``.
         """
         self._ensure_backbone()
+        if _text.is_text_backbone(self.backbone):
+            texts = self._texts(X)
+            if self.cache is False or self.cache is None:
+                return self._extract(texts)
+            return self._cached(_text.texts_hash(texts), len(texts), lambda: self._extract(texts))
         if is_streaming_input(X):
             return self._transform_streamed(X)
         images = self._to_images(X, reset=False)
@@ -262,7 +296,8 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     def _extract(self, images: np.ndarray) -> np.ndarray:
         """Run the compiled backbone over ``images`` batch by batch (the uncached path)."""
         bs = int(self.batch_size)
-        batches = (np.asarray(images[i : i + bs], dtype=np.float32) for i in range(0, len(images), bs))
+        dtype = object if images.dtype == object else np.float32  # texts stay strings
+        batches = (np.asarray(images[i : i + bs], dtype=dtype) for i in range(0, len(images), bs))
         return self._extract_batches(batches, len(images))
 
     def _extract_batches(self, batches, n: int | None) -> np.ndarray:
@@ -276,7 +311,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         if self.verbose == 2 or (self.verbose == 1 and (steps is None or steps > _PROGRESS_MIN_BATCHES)):
             bar = keras.utils.Progbar(n, unit_name="image")
         # jax.jit compiles once per shape: pad a short last batch instead of compiling again.
-        pad_last = steps != 1 and keras.backend.backend() == "jax"
+        pad_last = steps != 1 and keras.backend.backend() == "jax" and not _text.takes_text(self.backbone_)
         parts, done = [], 0
         out = None if n is None else np.empty((n, self.backbone_.num_features), dtype=np.float32)
         for batch in batches:
@@ -328,6 +363,8 @@ def predict_function(model):
     fn = _PREDICT_FNS.get(model)
     if fn is not None:
         return fn
+    if _text.takes_text(model):  # strings in: a string input signature (TensorFlow only)
+        return _text.text_predict_function(model)
     import keras
 
     ref = weakref.ref(model)  # the cache must not keep the model alive

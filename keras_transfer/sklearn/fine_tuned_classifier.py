@@ -14,7 +14,6 @@ from keras_transfer.sklearn._keras_classifier import (
     check_epochs,
     scoped_random_state,
 )
-from keras_transfer.sklearn._streamed import is_streaming_input
 
 
 class FineTunedClassifier(KerasImageClassifier):
@@ -24,6 +23,11 @@ class FineTunedClassifier(KerasImageClassifier):
     ``fine_tune``: ``head_epochs`` training only the head at ``head_learning_rate``, then
     ``epochs`` under ``policy`` at ``learning_rate``. Labels may be of any type (strings
     included); ``classes_`` holds them sorted. Images as for `FeatureExtractor`.
+
+    Texts: with ``backbone="text:minilm"`` (or another ``"text:"`` backbone, see
+    `keras_transfer.backbones.load_text_backbone`), ``X`` is a list, 1-D array or pandas Series
+    of strings, the tokenizer is part of the model, and ``policy`` acts on the transformer layers
+    (``UnfreezeTop(2)`` trains the top two). ``input_shape`` and ``resize`` do not apply.
 
     Training options follow scikeras: ``class_weight``, ``callbacks`` (copied for each fit, used
     in both phases) and ``validation_split`` are constructor parameters; ``sample_weight`` and
@@ -128,7 +132,7 @@ class FineTunedClassifier(KerasImageClassifier):
         check_common(self, auto_epochs=True)
         check_epochs(self.head_epochs, "head_epochs")
         check_float(self.head_learning_rate, "head_learning_rate", min_value=0.0, min_inclusive=False)
-        stream = is_streaming_input(X)
+        stream = self._is_stream(X)
         if not stream:
             y = self._check_y(y)
         from keras_transfer.models import TransferClassifier
