@@ -92,7 +92,7 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
                     if hasattr(self, name):
                         delattr(self, name)
             texts = _text.check_texts(X, argument, self.backbone)
-            return _text.text_features(self, texts) if self._TEXT_INPUT == "features" else texts
+            return text_features(self, texts) if self._TEXT_INPUT == "features" else texts
         table = not is_path_input(X) and (
             hasattr(X, "iloc") or hasattr(X, "tocsr") or (isinstance(X, np.ndarray) and X.ndim <= 2)
         )
@@ -421,7 +421,7 @@ def build_backbone(est):
         _text.check_text_params(est)
         if est._TEXT_INPUT == "features":
             _text.check_text_method(est)
-            return _text.feature_network(est)
+            return feature_network(est)
         return get_backbone(est.backbone)
     shape = check_input_shape(est.input_shape)
     check_backbone(est.backbone)
@@ -436,3 +436,29 @@ def check_backbone(name) -> None:
 
     if not (isinstance(name, str) and name.startswith(HANDLE_PREFIXES)):
         lookup(name, "backbone")
+
+
+def text_features(est, texts: np.ndarray) -> np.ndarray:
+    """Pooled features of the frozen text backbone ``est.backbone`` for ``texts`` (float32),
+    through `FeatureExtractor` (so they are cached process-wide, keyed by the texts)."""
+    from keras_transfer.sklearn.feature_extractor import FeatureExtractor
+
+    extractor = FeatureExtractor(backbone=est.backbone, batch_size=int(est.batch_size), verbose=0)
+    return extractor.transform(texts)
+
+
+def feature_network(est):
+    """The "backbone" of `DomainAdaptationClassifier` for a text backbone: an identity network
+    on the frozen encoder's pooled features (their size from the cached backbone)."""
+    import keras
+
+    from keras_transfer.sklearn.feature_extractor import FeatureExtractor
+
+    extractor = FeatureExtractor(backbone=est.backbone, batch_size=int(est.batch_size), verbose=0)
+    extractor._ensure_backbone()
+    size = int(extractor.backbone_.num_features)
+    network = keras.Sequential(
+        [keras.Input((size,)), keras.layers.Identity(name="text_features")], name="text_features"
+    )
+    network.input_size = ()  # no image size: the estimator stores it as input_size_
+    return network

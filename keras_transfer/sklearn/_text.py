@@ -138,32 +138,6 @@ def text_predict_function(model):
     return fn
 
 
-def text_features(est, texts: np.ndarray) -> np.ndarray:
-    """Pooled features of the frozen text backbone ``est.backbone`` for ``texts`` (float32),
-    through `FeatureExtractor` (so they are cached process-wide, keyed by the texts)."""
-    from keras_transfer.sklearn.feature_extractor import FeatureExtractor
-
-    extractor = FeatureExtractor(backbone=est.backbone, batch_size=int(est.batch_size), verbose=0)
-    return extractor.transform(texts)
-
-
-def feature_network(est):
-    """The "backbone" of `DomainAdaptationClassifier` for a text backbone: an identity network
-    on the frozen encoder's pooled features (their size from the cached backbone)."""
-    import keras
-
-    from keras_transfer.sklearn.feature_extractor import FeatureExtractor
-
-    extractor = FeatureExtractor(backbone=est.backbone, batch_size=int(est.batch_size), verbose=0)
-    extractor._ensure_backbone()
-    size = int(extractor.backbone_.num_features)
-    network = keras.Sequential(
-        [keras.Input((size,)), keras.layers.Identity(name="text_features")], name="text_features"
-    )
-    network.input_size = ()  # no image size: the estimator stores it as input_size_
-    return network
-
-
 def check_text_method(est) -> None:
     """`DomainAdaptationClassifier` with a text backbone: refuse what cannot apply to the frozen
     pooled features of a transformer (a trained encoder, BatchNorm methods, image augmentation)."""
