@@ -430,17 +430,17 @@ def auto_select(data, pair, lite, epochs, scale, seed):
     The package's rule (``keras_transfer.sklearn._auto``, its module docstring): hold out 20% of
     the labelled source and 25% of the unlabelled target; train source-only on the rest; a shift
     gate (domain classifier on its features) may stop there; otherwise train the other candidates
-    (``_auto.CANDIDATES``: AdaBN, CORAL, MCC, DANN) on the same rest, refuse any whose held-out
+    (``auto_selection.CANDIDATES``: AdaBN, CORAL, MCC, DANN) on the same rest, refuse any whose held-out
     source accuracy drops (scored with source BatchNorm statistics, as each domain is normalised
     with its own under AdaBN), and take the best by reverse validation if it clearly beats
     source-only. No target label is read. Returns (chosen method, selection table, shift gate);
     the row's accuracy is then the chosen method's accuracy in the full-data run of this seed.
     """
-    from keras_transfer.sklearn import _auto  # the rule the estimator applies
-    from keras_transfer.sklearn._methods import fitted_with_adabn
+    from keras_transfer.sklearn import auto_selection  # the rule the estimator applies
+    from keras_transfer.sklearn.auto_selection import fitted_with_adabn
 
     (xs, ys), xt = data["source"], data["target"][0]
-    s_train, s_held, t_train, t_held = _auto.split(ys, len(xt), seed)
+    s_train, s_held, t_train, t_held = auto_selection.split(ys, len(xt), seed)
     sub = {"source": (xs[s_train], ys[s_train]), "target": (xt[t_train], None)}
     table, correct = {}, {}
 
@@ -455,17 +455,17 @@ def auto_select(data, pair, lite, epochs, scale, seed):
                 source_side = (_predict(model, xs[s_held]), _predict(features, xs[s_held]))
         probs_s, feats_s = source_side
         probs_t, feats_t = _predict(model, xt[t_held]), _predict(features, xt[t_held])
-        table[name] = _auto.scores(probs_s, ys[s_held], feats_s, probs_t, feats_t, seed)
+        table[name] = auto_selection.scores(probs_s, ys[s_held], feats_s, probs_t, feats_t, seed)
         correct[name] = probs_s.argmax(1) == ys[s_held]
         return (probs_s, feats_s), feats_t
 
     keras.utils.set_random_seed(seed)
     model = fit_plain(*sub["source"], pair, lite, epochs, steps_for(sub, epochs), seed)
     source_side, feats_t = evaluate("source_only", model)
-    shift = _auto.domain_shift(source_side[1], feats_t, seed)
+    shift = auto_selection.domain_shift(source_side[1], feats_t, seed)
     if not shift["detected"]:
         return "source_only", table, shift
-    for name in _auto.CANDIDATES:
+    for name in auto_selection.CANDIDATES:
         if name == "source_only":
             continue
         if name == "adabn":
@@ -474,7 +474,7 @@ def auto_select(data, pair, lite, epochs, scale, seed):
             continue
         keras.utils.set_random_seed(seed)
         evaluate(name, fit_ours(name, sub, pair, lite, epochs, scale)[0])
-    return _auto.choose(table, correct, len(s_held)), table, shift
+    return auto_selection.choose(table, correct, len(s_held)), table, shift
 
 
 # ----- driver --------------------------------------------------------------------------------------
@@ -607,7 +607,7 @@ def run_pair(pair, args, methods, lite, results):
             if not measured:
                 print(f"  {pair} seed={seed} auto chose {chosen}, which this run did not measure")
                 continue
-            from keras_transfer.sklearn._auto import CANDIDATES
+            from keras_transfer.sklearn.auto_selection import CANDIDATES
 
             pool = [m for m in CANDIDATES if results.values(pair, m, seeds=[seed])]
             best = max(pool, key=lambda m: results.values(pair, m, seeds=[seed])[-1])

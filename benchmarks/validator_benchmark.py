@@ -101,7 +101,7 @@ def _features_of(model):
 def score_candidate(model, name, xs_tr, ys_tr, xs_held, ys_held, xt_held, seed):
     """Every validator on the held-out rows (source rows with source BatchNorm statistics)."""
     from keras_transfer import adaptation as ad
-    from keras_transfer.sklearn._methods import fitted_with_adabn
+    from keras_transfer.sklearn.auto_selection import fitted_with_adabn
 
     features = _features_of(model)
     context = contextlib.nullcontext()
@@ -271,10 +271,10 @@ def pick_few_label(group):
 
 
 def pick_auto(group):
-    """``DomainAdaptationClassifier(method="auto")``'s rule itself (``keras_transfer.sklearn._auto.choose``)
+    """``DomainAdaptationClassifier(method="auto")``'s rule itself (``keras_transfer.sklearn.auto_selection.choose``)
     on the recorded scores, after its collapse refusal; its shift gate is not recorded (every pair
     here has a shift a domain classifier sees)."""
-    from keras_transfer.sklearn import _auto
+    from keras_transfer.sklearn import auto_selection
 
     table, correct = {}, {}
     for c in CANDIDATES:
@@ -283,7 +283,26 @@ def pick_auto(group):
         if r["collapsed"] and c != "source_only":
             table[c]["status"] = "refused: collapsed"
         correct[c] = np.array([x == "1" for x in r["source_correct"]])
-    return _auto.choose(table, correct, len(correct["source_only"]))
+    return auto_selection.choose(table, correct, len(correct["source_only"]))
+
+
+def pick_few_label_then_auto(group, z=1.0):
+    """Few-label validation where the labels are conclusive, auto's rule where they are not: the
+    candidates whose labelled-row accuracy is within ``z`` paired standard errors of the most
+    accurate one are compared by auto's label-free rank average."""
+    from keras_transfer.sklearn import _auto
+
+    ok = [c for c in CANDIDATES if c in _eligible(group)]
+    right = {c: np.array([x == "1" for x in group[c]["few_label_correct"]], dtype=float) for c in ok}
+    top = max(ok, key=lambda c: (right[c].mean(), -group[c]["few_label_loss"]))
+    close = []
+    for c in ok:
+        diff = right[top] - right[c]
+        se = float(np.std(diff, ddof=1) / math.sqrt(len(diff)))
+        if diff.mean() <= z * se:
+            close.append(c)
+    ranks = _auto.rank_average({c: group[c]["scores"] for c in close})
+    return max(close, key=lambda c: ranks[c])
 
 
 def source_only_std(records):
@@ -358,6 +377,7 @@ def rules_to_compare():
         )
     rules["auto's rule (as implemented)"] = pick_auto
     rules["few_label (50 target labels)"] = pick_few_label
+    rules["few_label, within one paired SE: auto's rule"] = pick_few_label_then_auto
     rules["oracle (target test labels)"] = lambda g: max(g, key=lambda c: g[c]["test_accuracy"])
     rules["source_only always"] = lambda g: "source_only"
     return rules

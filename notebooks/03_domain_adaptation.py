@@ -154,12 +154,12 @@ print(f"             target test accuracy       {accuracy(source_only, x_test, y
 # a cross-validated logistic regression, and a threshold above chance.
 
 # %%
-from keras_transfer.sklearn import _auto  # the rule of DomainAdaptationClassifier(method="auto")
+from keras_transfer.sklearn import auto_selection  # the rule of DomainAdaptationClassifier(method="auto")
 
 source_features = source_only.layers[0]  # the LeNet feature extractor (768 features)
 fs_val = source_features.predict(xs_val, verbose=0)
 ft_val = source_features.predict(xt_val, verbose=0)
-shift = _auto.domain_shift(fs_val, ft_val, seed=0)
+shift = auto_selection.domain_shift(fs_val, ft_val, seed=0)
 print(
     f"domain classifier accuracy {shift['domain_accuracy']:.3f} (threshold {shift['threshold']:.3f}), "
     f"proxy A-distance {shift['proxy_a_distance']:.2f}, shift detected: {shift['detected']}"
@@ -328,7 +328,7 @@ plt.show()
 #
 # In practice there are no target labels to compare these models with. Scores that need none,
 # computed on the held-out source validation images (labelled) and the 250 held-out target
-# images (unlabelled), exactly as `method="auto"` computes them (`_auto.scores`, built on the
+# images (unlabelled), exactly as `method="auto"` computes them (`auto_selection.scores`, built on the
 # functions of `keras_transfer.adaptation`):
 #
 # * `source_accuracy` (↑): accuracy on the held-out source; says nothing about the target;
@@ -368,7 +368,7 @@ for name, model in candidates.items():
             feats_s = features.predict(xs_val, verbose=0)
     probs_t = model.predict(xt_val, verbose=0).astype("float64")
     feats_t = features.predict(xt_val, verbose=0)
-    table[name] = _auto.scores(probs_s, ys_val, feats_s, probs_t, feats_t, seed=0)
+    table[name] = auto_selection.scores(probs_s, ys_val, feats_s, probs_t, feats_t, seed=0)
     correct[name] = probs_s.argmax(1) == ys_val
 
 order = ["source_accuracy", "reverse_validation", "dev", "snd", "entropy"]
@@ -395,7 +395,7 @@ for score, higher in higher_is_better.items():
 # ### How `method="auto"` decides
 #
 # `DomainAdaptationClassifier(method="auto")` does not trust any single score blindly; its rule
-# (documented in `keras_transfer/sklearn/_auto.py`) is built to be safe rather than bold:
+# (documented in `keras_transfer/sklearn/auto_selection.py`) is built to be safe rather than bold:
 #
 # 1. **shift gate**: if a domain classifier cannot tell held-out source from held-out target in
 #    the source-only features, keep source-only (here it can: section 2);
@@ -409,8 +409,8 @@ for score, higher in higher_is_better.items():
 # notebook's networks, with self-training outside the pool as in the estimator:
 
 # %%
-pool = {name: dict(row) for name, row in table.items() if name in _auto.CANDIDATES}
-chosen = _auto.choose(pool, correct, num_source=len(ys_val))
+pool = {name: dict(row) for name, row in table.items() if name in auto_selection.CANDIDATES}
+chosen = auto_selection.choose(pool, correct, num_source=len(ys_val))
 for name, row in pool.items():
     print(f"{name:<12} reverse_validation {row['reverse_validation']:.3f}  {row['status']}")
 print(f"method='auto' would choose: {chosen} (target test accuracy {truth[chosen]:.3f})")

@@ -250,7 +250,7 @@ def test_fitted_with_adabn_tells_which_candidates_hold_target_statistics():
     (`batch_norm_statistics`), so its source-accuracy guard does not refuse them for holding the
     target's."""
     from keras_transfer.models import DANN
-    from keras_transfer.sklearn._methods import fitted_with_adabn
+    from keras_transfer.sklearn.auto_selection import fitted_with_adabn
 
     def features(batch_norm):
         stack = [keras.Input((4,)), keras.layers.Dense(8)]
