@@ -90,13 +90,14 @@ class DANNSelfTraining(WeakStrongViews, DANN):
         >>> import numpy as np, keras
         >>> from keras_transfer.models import DANNSelfTraining
         >>> rng = np.random.default_rng(0)
-        >>> xs, ys = rng.normal(size=(64, 2)).astype("float32"), rng.integers(0, 2, 64)
-        >>> xt = (rng.normal(size=(48, 2)) + 1.0).astype("float32")
+        >>> xs = rng.normal(size=(64, 2)).astype("float32")
+        >>> ys = (xs[:, 0] > 0).astype("int32")
+        >>> xt = (rng.normal(size=(48, 2)) + 0.5).astype("float32")
         >>> model = DANNSelfTraining(
         ...     keras.layers.Dense(8, activation="relu"), 2, threshold=0.9,
         ...     weak_augmentation=keras.layers.GaussianNoise(0.05),
         ...     strong_augmentation=keras.layers.GaussianNoise(0.3))
-        >>> model.compile(optimizer="adam")
+        >>> model.compile(optimizer=keras.optimizers.Adam(0.05))
         >>> history = model.fit(x=(xs, xt), y=ys, epochs=2, batch_size=16, verbose=0)
         >>> history.history["phase"]  # epoch 1 trains DANN, epoch 2 self-training
         [0.0, 1.0]

@@ -172,13 +172,14 @@ class SelfTraining(WeakStrongViews, TwoDomainModel):
         >>> import numpy as np, keras
         >>> from keras_transfer.models import SelfTraining
         >>> rng = np.random.default_rng(0)
-        >>> xs, ys = rng.normal(size=(64, 2)).astype("float32"), rng.integers(0, 2, 64)
-        >>> xt = (rng.normal(size=(48, 2)) + 1.0).astype("float32")
+        >>> xs = rng.normal(size=(64, 2)).astype("float32")
+        >>> ys = (xs[:, 0] > 0).astype("int32")
+        >>> xt = (rng.normal(size=(48, 2)) + 0.5).astype("float32")
         >>> model = SelfTraining(
         ...     keras.layers.Dense(8, activation="relu"), 2, threshold=0.9,
         ...     weak_augmentation=keras.layers.GaussianNoise(0.05),
         ...     strong_augmentation=keras.layers.GaussianNoise(0.3))
-        >>> model.compile(optimizer="adam")
+        >>> model.compile(optimizer=keras.optimizers.Adam(0.05))
         >>> history = model.fit(x=(xs, xt), y=ys, epochs=1, batch_size=16, verbose=0)
         >>> sorted(history.history)
         ['adaptation_loss', 'label_accuracy', 'label_loss', 'loss', 'mask_rate']
