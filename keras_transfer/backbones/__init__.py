@@ -8,6 +8,7 @@ importing `efficientnet_lite` adds ``efficientnet_lite0``-``4`` and importing `h
 from keras_transfer.backbones import efficientnet_lite  # noqa: F401  (registers its entries)
 from keras_transfer.backbones.backbone import Backbone
 from keras_transfer.backbones.bases import build_base
+from keras_transfer.backbones.batch_norm_folding import FoldedBatchNormalization, fold_batch_norm
 from keras_transfer.backbones.factory import DEFAULT_BACKBONE, HANDLE_PREFIXES, get_backbone
 from keras_transfer.backbones.hub_backbone import HubBackbone
 from keras_transfer.backbones.hub_layer import HubLayer
@@ -22,6 +23,7 @@ __all__ = [
     "BACKBONES",
     "Backbone",
     "DEFAULT_BACKBONE",
+    "FoldedBatchNormalization",
     "HANDLE_PREFIXES",
     "HubBackbone",
     "HubHandleUnavailableError",
@@ -30,6 +32,7 @@ __all__ = [
     "TextBackbone",
     "WeightsUnavailableError",
     "build_base",
+    "fold_batch_norm",
     "get_backbone",
     "keras_cache_dir",
     "load_text_backbone",
