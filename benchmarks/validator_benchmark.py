@@ -290,7 +290,7 @@ def pick_few_label_then_auto(group, z=1.0):
     """Few-label validation where the labels are conclusive, auto's rule where they are not: the
     candidates whose labelled-row accuracy is within ``z`` paired standard errors of the most
     accurate one are compared by auto's label-free rank average."""
-    from keras_transfer.sklearn import _auto
+    from keras_transfer.sklearn import auto_selection
 
     ok = [c for c in CANDIDATES if c in _eligible(group)]
     right = {c: np.array([x == "1" for x in group[c]["few_label_correct"]], dtype=float) for c in ok}
@@ -301,7 +301,7 @@ def pick_few_label_then_auto(group, z=1.0):
         se = float(np.std(diff, ddof=1) / math.sqrt(len(diff)))
         if diff.mean() <= z * se:
             close.append(c)
-    ranks = _auto.rank_average({c: group[c]["scores"] for c in close})
+    ranks = auto_selection.rank_average({c: group[c]["scores"] for c in close})
     return max(close, key=lambda c: ranks[c])
 
 

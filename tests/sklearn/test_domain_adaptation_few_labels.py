@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from keras_transfer.adaptation import wilson_interval
 from keras_transfer.sklearn import DomainAdaptationClassifier
-from keras_transfer.sklearn._auto import CANDIDATES, better_by_labels, labelled_scores
+from keras_transfer.sklearn.auto_selection import CANDIDATES, better_by_labels, labelled_scores
 from tests.sklearn._tiny import TINY_BN_CNN, TINY_CNN
 
 NAMES = np.array(["even", "odd"])
