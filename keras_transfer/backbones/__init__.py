@@ -16,7 +16,7 @@ from keras_transfer.backbones.hub_loading import HubHandleUnavailableError
 from keras_transfer.backbones.keras_hub_backbone import KerasHubBackbone
 from keras_transfer.backbones.registry import BACKBONES, list_backbones, register_backbone
 from keras_transfer.backbones.text_backbone import TextBackbone
-from keras_transfer.backbones.text_loading import load_text_backbone
+from keras_transfer.backbones.text_loading import hub_text_backbone, load_text_backbone
 from keras_transfer.backbones.weights import WeightsUnavailableError, keras_cache_dir
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "build_base",
     "fold_batch_norm",
     "get_backbone",
+    "hub_text_backbone",
     "keras_cache_dir",
     "load_text_backbone",
     "list_backbones",

@@ -130,3 +130,72 @@ def match_hugging_face(preset: str, encoder, preprocessor):
     exact = keras.Model.from_config(config)
     exact.set_weights(tokens.get_weights())
     return exact
+
+
+def hub_text_backbone(
+    encoder: str | os.PathLike,
+    preprocessor: str | os.PathLike,
+    *,
+    pooling: str = "mean",
+    normalize: bool = False,
+    trainable: bool = True,
+    name: str = "hub_text_backbone",
+) -> TextBackbone:
+    """A TF-Hub text encoder (BERT family) and its preprocessor as a `TextBackbone`.
+
+    ``preprocessor`` maps a batch of strings to the encoder's dict (TF-Hub's BERT preprocessors:
+    ``input_word_ids``, ``input_mask``, ``input_type_ids``); ``encoder`` takes that dict and
+    returns a dict holding ``sequence_output`` (token features), which the `TextBackbone` pools
+    over ``input_mask`` (``"mean"``) or takes at the first token (``"cls"``). Both are loaded as
+    `keras_transfer.backbones.HubLayer` (the preprocessor frozen); the encoder is one block group,
+    ``"encoder"`` (a SavedModel exposes no layers to cut), so policies train all of it or none;
+    freeze parts by variable name with ``backbone.encoder.get_layer("encoder").set_variables_trainable``.
+    TF-Hub's BERT preprocessors need ``pip install tensorflow-text``. Handles resolve as for
+    ``get_backbone("hub:...")``: a URL needs the network or the TF-Hub cache, a folder works offline.
+
+    Args:
+        encoder: TF-Hub handle or SavedModel folder of the encoder.
+        preprocessor: handle or folder of its string preprocessor.
+        pooling: ``"mean"`` or ``"cls"``.
+        normalize: L2-normalise the pooled features.
+        trainable: initial trainability of the encoder.
+        name: model name.
+
+    Example:
+        >>> from keras_transfer.backbones import hub_text_backbone
+        >>> bb = hub_text_backbone(  # doctest: +SKIP
+        ...     "https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_L-2_H-128_A-2/2",
+        ...     "https://tfhub.dev/tensorflow/bert_en_uncased_preprocess/3")
+        >>> bb(["transfer learning"]).shape  # doctest: +SKIP
+        TensorShape([1, 128])
+    """
+    import keras
+
+    from keras_transfer.backbones.hub_layer import HubLayer
+
+    trainable = check_bool(trainable, "trainable")
+    try:  # registers the ops TF-Hub's BERT preprocessors are made of
+        import tensorflow_text  # noqa: F401
+    except ImportError:
+        pass  # custom preprocessors may not need it; loading then says which op is missing
+    pre = HubLayer(os.fspath(preprocessor), trainable=False, name="preprocessor")
+    spec = pre(keras.KerasTensor((None,), dtype="string"))
+    if not isinstance(spec, dict):
+        raise ValueError(
+            f"`preprocessor` must return a dict of encoder inputs (input_word_ids, input_mask, ...); "
+            f"{preprocessor!r} returns {type(spec).__name__}."
+        )
+    inputs = {k: keras.Input(shape=v.shape[1:], dtype=v.dtype, name=k) for k, v in spec.items()}
+    layer = HubLayer(os.fspath(encoder), output_key="sequence_output", name="encoder")
+    model = keras.Model(inputs, layer(inputs), name=f"{name}_encoder")
+    backbone = TextBackbone(
+        model,
+        pre,
+        pooling=pooling,
+        normalize=normalize,
+        block_groups={"encoder": ["encoder"]},
+        source=os.fspath(encoder),
+        name=name,
+    )
+    backbone.trainable = trainable
+    return backbone

@@ -90,3 +90,29 @@ def test_text_encoder_keras_file_loads_only_with_the_opt_in(text_modules, tmp_pa
         keras.saving.load_model(path)
     loaded = keras.saving.load_model(path, safe_mode=False)
     np.testing.assert_allclose(np.asarray(loaded(text)), np.asarray(model(text)), atol=1e-6)
+
+
+def test_hub_text_backbone_mean_pools_sequence_output_over_the_mask(text_modules):
+    import tensorflow as tf
+
+    from keras_transfer.backbones import TextBackbone, hub_text_backbone
+    from keras_transfer.models import TransferClassifier
+
+    encoder, preprocessor = text_modules
+    bb = hub_text_backbone(encoder, preprocessor)
+    assert isinstance(bb, TextBackbone) and bb.num_features == 4 and bb.block_names == ["encoder"]
+    texts = ["transfer learning works", "keras", "hub modules train now"]
+    features = np.asarray(bb(texts))
+    # by hand: the SavedModels' own token ids, mask and embedding table, averaged over real tokens
+    tokens = tf.saved_model.load(preprocessor)(tf.constant(texts))
+    table = tf.saved_model.load(encoder).embeddings.numpy()
+    mask = tokens["input_mask"].numpy()[..., None].astype("float32")
+    expected = (table[tokens["input_word_ids"].numpy()] * mask).sum(1) / mask.sum(1)
+    np.testing.assert_allclose(features, expected, atol=1e-6)
+    cls = np.asarray(hub_text_backbone(encoder, preprocessor, pooling="cls")(texts))
+    np.testing.assert_allclose(cls, table[tokens["input_word_ids"].numpy()[:, 0]], atol=1e-6)
+    model = TransferClassifier(bb, num_classes=2, policy=None)
+    before = bb.encoder.get_layer("encoder").trainable_weights[0].numpy().copy()
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    model.fit(np.array(texts * 2, dtype=object), np.array([0, 1, 0] * 2), epochs=1, batch_size=3, verbose=0)
+    assert not np.allclose(before, bb.encoder.get_layer("encoder").trainable_weights[0].numpy())
