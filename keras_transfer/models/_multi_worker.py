@@ -11,7 +11,8 @@ Keras 3.15's TensorFlow trainer fails there for every model, in two places:
 
 `MultiWorkerFit` sidesteps both without changing single-worker training: it builds from one
 replica's part of the first batch (only its shapes matter), and inside a replica it returns the
-metric results as one-element vectors, which the axis-0 mean turns back into scalars. The check
+metric results as one-element vectors, which the axis-0 mean turns back into scalars (outside a
+replica, e.g. the epoch-end logs that History records, they stay scalars). The check
 is ``len(strategy.extended.worker_devices) < strategy.num_replicas_in_sync``: some replicas live
 in other processes.
 """
@@ -49,6 +50,9 @@ class MultiWorkerFit:
             return result
         import tensorflow as tf
 
-        if tf.distribute.in_cross_replica_context() or not _is_multi_worker(self.distribute_strategy):
+        # Only inside ``strategy.run`` (a replica of a non-default strategy): the epoch-end logs
+        # that `fit` reads outside any strategy (History, callbacks) stay scalars, as in one process.
+        in_replica = tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context()
+        if not in_replica or not _is_multi_worker(self.distribute_strategy):
             return result
         return {name: ops.reshape(value, (1,)) for name, value in result.items()}
