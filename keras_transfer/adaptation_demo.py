@@ -19,25 +19,8 @@ batch 64 per domain; every method takes the same number of optimizer steps. Meth
 
 These settings are those of ``benchmarks/da_benchmark.py`` (chosen there on a validation split of
 the adaptation set, never on target test labels); only the number of epochs (12, 240 SGD steps
-per training) was chosen here, by run time. Target test accuracy, mean +- std over seeds 0, 1, 2
-(``run_adaptation_demo(seed=S)``, the defaults), Python 3.11, TensorFlow 2.21, Keras 3.15:
-
-=====================================================  ===============  ===============
-method                                                 accuracy         gain
-=====================================================  ===============  ===============
-source only                                            0.261 +- 0.040
-AdaBN                                                  0.541 +- 0.011   +0.280 +- 0.029
-DANN + AdaBN                                           0.619 +- 0.018   +0.358 +- 0.045
-target oracle (uses target labels: upper bound)        0.770 +- 0.021   +0.509 +- 0.021
-=====================================================  ===============  ===============
-
-DANN + AdaBN beat source only and AdaBN on every seed. A whole run (TensorFlow start-up, data,
-four trainings, files) used 52-54 s of CPU time on 2 cores; its wall time was 126-182 s
-because the machine was shared (load average 11-12 on its 2 cores); on 2 idle cores we expect
-about a minute (an estimate from the CPU time, not a measurement). With 20 epochs (the benchmark's) the same seeds gave source only
-0.341 +- 0.056, AdaBN 0.542 +- 0.013, DANN + AdaBN 0.652 +- 0.013, oracle 0.845 +- 0.009, for
-70-77 s of CPU time and 175-229 s of wall time at the same load: a little more accuracy for 40 %
-more time, which would not stay under 3 minutes on a busy machine.
+per training) was chosen here, by run time. The measured accuracies (mean +- std over seeds) and
+run times are in benchmarks/README.md, "Adaptation demo".
 
 Every file is written atomically (`keras_transfer.atomic_files.atomic_write`), and existing results
 are never replaced unless ``overwrite=True``.

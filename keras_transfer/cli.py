@@ -33,10 +33,8 @@ ADAPTATION_HELP = (
     "run only the domain adaptation part: MNIST -> MNIST-M (offline digits), source only vs AdaBN vs "
     "DANN + AdaBN on the DANN paper's LeNet, plus the target oracle (trained on target labels: an "
     "upper bound); prints target test accuracy and the gain over source only, and writes "
-    "adaptation_results.csv, adaptation_results.png and dann.keras to --output. Measured over seeds 0, 1, 2 "
-    "(target test accuracy, mean +- std): source only 0.261 +- 0.040, AdaBN 0.541 +- 0.011, DANN + AdaBN "
-    "0.619 +- 0.018, oracle 0.770 +- 0.021; 52-54 s of CPU time on 2 cores (126-182 s of wall time on a "
-    "machine shared with other work, load average 11-12; about a minute expected on 2 idle cores). Uses "
+    "adaptation_results.csv, adaptation_results.png and dann.keras to --output (results and run "
+    "time measured: benchmarks/README.md, 'Adaptation demo'). Uses "
     "--output, --epochs, --seed, --quick, --overwrite, --verbose; the other options are refused"
 )
 

@@ -103,15 +103,11 @@ class DANN(TwoDomainModel):
             only in the domain head, as in ``domain_head="tllib"``, does not count: AdaBN could
             not change the predictions); ``True``: on, and ``fit`` refuses a model without a
             trainable BatchNorm layer; ``False``: off, BatchNorm computed over the combined
-            source + target batch as Keras does. Why on by default: on MNIST (4,000 digits) ->
-            MNIST-M with the paper's LeNet (3 seeds; ``benchmarks/da_benchmark.py``, rows
-            ``dann`` with BatchNorm and AdaBN, ``dann_no_bn`` without BatchNorm), the same
-            network with BatchNorm computed over the mixed source + target batch (``False``)
-            destroys DANN, while per-domain
-            BatchNorm in training and target statistics after ``fit`` lift its target accuracy
-            to 0.730 +- 0.005, against 0.693 +- 0.018 without BatchNorm and 0.422 +- 0.035 for
-            the source-only network (a one-seed exploration on a validation split of the
-            adaptation images found the mixed-batch variant at 0.43).
+            source + target batch as Keras does. Why on by default: on MNIST -> MNIST-M with
+            the paper's LeNet, BatchNorm over the mixed source + target batch (``False``)
+            destroys DANN, while per-domain BatchNorm in training and target statistics after
+            ``fit`` lift it above the network without BatchNorm (benchmarks/README.md, "Domain
+            adaptation", rows ``dann`` and ``dann_no_bn``).
         **kwargs: passed to `keras.Model` (e.g. ``name``).
 
     Example:
