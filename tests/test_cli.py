@@ -74,6 +74,7 @@ def test_quick_is_the_full_demos_first_row_on_fewer_test_images(monkeypatch, tmp
     assert {k: v for k, v in quick.items() if k not in ("labels", "test_size")} == {
         k: v for k, v in full.items() if k not in ("labels", "test_size")
     }
+    assert (full["epochs"], full["unfreeze"]) == ("auto", None)  # fine_tune's recipe, UnfreezeAll
     mine = _demo_arguments(monkeypatch, ["--quick", "--labels", "50", "--output", str(tmp_path)])
     assert (mine["labels"], mine["test_size"]) == ([50], 200)
 

@@ -111,3 +111,25 @@ def test_a_run_killed_while_writing_leaves_no_partial_results_and_a_rerun_procee
     check_output_folder(str(tmp_path), overwrite=False, files=demo.RESULT_FILES)  # the rerun is not refused
     demo._write_outputs(str(tmp_path), ROWS, {}, None, _plot, None, overwrite=False)
     assert sorted(os.listdir(tmp_path)) == ["results.csv", "results.png"]  # the killed run's staging is gone
+
+
+def test_format_table_prints_a_rows_note_under_it():
+    rows = [
+        {
+            "labels": 100,
+            "method": "pretrained features + logistic regression",
+            "accuracy": 0.7,
+            "seconds": 1.0,
+        },
+        {
+            "labels": 100,
+            "method": "fine-tuned (UnfreezeAll)",
+            "accuracy": 0.7,
+            "seconds": 2.0,
+            "note": "kept the probe: fine-tuning did not beat it on the validation split (0.650 vs 0.700)",
+        },
+    ]
+    lines = demo.format_table(rows).splitlines()
+    assert len(lines) == 4 and lines[2].split()[:2] == ["100", "fine-tuned"]
+    assert lines[3].strip() == f"({rows[1]['note']})"
+    assert len(demo.format_table(ROWS).splitlines()) == 2  # rows without a note: one line each
