@@ -270,39 +270,39 @@ def pick_few_label(group):
     return max(ok, key=lambda c: (group[c]["few_label_accuracy"], -group[c].get("few_label_loss", 0.0)))
 
 
-def pick_auto(group):
-    """``DomainAdaptationClassifier(method="auto")``'s rule itself (``keras_transfer.sklearn.auto_selection.choose``)
-    on the recorded scores, after its collapse refusal; its shift gate is not recorded (every pair
-    here has a shift a domain classifier sees)."""
-    from keras_transfer.sklearn import auto_selection
+def _auto_table(group, labels=False):
+    """The recorded scores as ``_auto``'s table (collapsed candidates refused), per-row source
+    correctness, and (``labels``) few-label scores and correctness."""
+    from keras_transfer.sklearn import _auto
 
-    table, correct = {}, {}
+    table, correct, labelled = {}, {}, {}
     for c in CANDIDATES:
         r = group[c]
         table[c] = dict(r["scores"])
         if r["collapsed"] and c != "source_only":
             table[c]["status"] = "refused: collapsed"
         correct[c] = np.array([x == "1" for x in r["source_correct"]])
-    return auto_selection.choose(table, correct, len(correct["source_only"]))
+        if labels:
+            labelled[c] = np.array([x == "1" for x in r["few_label_correct"]])
+            table[c].update(
+                {"target_val_accuracy": r["few_label_accuracy"], "target_val_log_loss": r["few_label_loss"]}
+            )
+    return _auto, table, correct, labelled
 
 
-def pick_few_label_then_auto(group, z=1.0):
-    """Few-label validation where the labels are conclusive, auto's rule where they are not: the
-    candidates whose labelled-row accuracy is within ``z`` paired standard errors of the most
-    accurate one are compared by auto's label-free rank average."""
-    from keras_transfer.sklearn import auto_selection
+def pick_auto(group):
+    """``DomainAdaptationClassifier(method="auto")``'s rule itself (``_auto.choose``) on the
+    recorded scores, after its collapse refusal; its shift gate is not recorded (every pair here
+    has a shift a domain classifier sees)."""
+    auto, table, correct, _ = _auto_table(group)
+    return auto.choose(table, correct, len(correct["source_only"]))
 
-    ok = [c for c in CANDIDATES if c in _eligible(group)]
-    right = {c: np.array([x == "1" for x in group[c]["few_label_correct"]], dtype=float) for c in ok}
-    top = max(ok, key=lambda c: (right[c].mean(), -group[c]["few_label_loss"]))
-    close = []
-    for c in ok:
-        diff = right[top] - right[c]
-        se = float(np.std(diff, ddof=1) / math.sqrt(len(diff)))
-        if diff.mean() <= z * se:
-            close.append(c)
-    ranks = auto_selection.rank_average({c: group[c]["scores"] for c in close})
-    return max(close, key=lambda c: ranks[c])
+
+def pick_auto_with_labels(group):
+    """``method="auto"`` with ``X_target_val``/``y_target_val`` (``_auto.choose_with_labels``): the
+    labels decide where they are conclusive (one paired standard error), auto's rule elsewhere."""
+    auto, table, correct, labelled = _auto_table(group, labels=True)
+    return auto.choose_with_labels(table, correct, labelled)
 
 
 def source_only_std(records):
@@ -377,7 +377,7 @@ def rules_to_compare():
         )
     rules["auto's rule (as implemented)"] = pick_auto
     rules["few_label (50 target labels)"] = pick_few_label
-    rules["few_label, within one paired SE: auto's rule"] = pick_few_label_then_auto
+    rules["auto with 50 target labels (as implemented)"] = pick_auto_with_labels
     rules["oracle (target test labels)"] = lambda g: max(g, key=lambda c: g[c]["test_accuracy"])
     rules["source_only always"] = lambda g: "source_only"
     return rules

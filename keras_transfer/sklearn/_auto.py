@@ -148,15 +148,11 @@ def rank_average(rows: dict, validators=None) -> dict:
     return {n: float(t / len(validators)) for n, t in zip(names, total)}
 
 
-def choose(table: dict, correct: dict, num_source: int) -> str:
-    """Apply the guard and the rule to ``table`` (name -> scores); mark each row's status.
+def _refuse(table: dict, correct: dict) -> list:
+    """The guard: mark refused rows, return the names still eligible (source-only first).
 
-    ``correct`` maps each candidate to its per-row correctness on the held-out source (for the
-    paired standard error of the guard). A row that already has a ``status`` (refused as
-    collapsed, skipped) takes no part. Ties go to the earlier candidate of ``table`` (source-only
-    first).
+    A row that already has a ``status`` (refused as collapsed, skipped) takes no part.
     """
-    del num_source  # the rule compares ranks; kept for the caller's signature
     base = table[SOURCE_ONLY]
     base["status"] = "baseline"
     eligible = [SOURCE_ONLY]
@@ -177,11 +173,15 @@ def choose(table: dict, correct: dict, num_source: int) -> str:
     if any(not np.isfinite(base[v]) for v in RULE):  # source-only's own score is undefined
         for name in eligible[1:]:
             table[name]["status"] = "not compared: source_only's score is undefined"
-        base["status"] = "selected"
-        return SOURCE_ONLY
-    ranks = rank_average({n: table[n] for n in eligible})
-    best = max(eligible, key=lambda n: ranks[n])  # max keeps the first of equal ranks
-    for name in eligible:
+        return [SOURCE_ONLY]
+    return eligible
+
+
+def _rank_and_mark(table: dict, names: list) -> str:
+    """The best rank average over ``RULE`` among ``names`` (ties: the earlier); marks statuses."""
+    ranks = rank_average({n: table[n] for n in names})
+    best = max(names, key=lambda n: ranks[n])  # max keeps the first of equal ranks
+    for name in names:
         table[name]["rank_average"] = ranks[name]
         if name != best:
             table[name]["status"] = f"eligible: lower rank average ({ranks[name]:.2f} vs {ranks[best]:.2f})"
@@ -189,8 +189,21 @@ def choose(table: dict, correct: dict, num_source: int) -> str:
     return best
 
 
+def choose(table: dict, correct: dict, num_source: int) -> str:
+    """Apply the guard and the rule to ``table`` (name -> scores); mark each row's status.
+
+    ``correct`` maps each candidate to its per-row correctness on the held-out source (for the
+    paired standard error of the guard). A row that already has a ``status`` (refused as
+    collapsed, skipped) takes no part. Ties go to the earlier candidate of ``table`` (source-only
+    first).
+    """
+    del num_source  # the rule compares ranks; kept for the callers' signature
+    return _rank_and_mark(table, _refuse(table, correct))
+
+
 # ----- few-label validation ----------------------------------------------------------------------
 TARGET_VAL_CONFIDENCE = 0.95  # coverage of the Wilson interval reported with target-label accuracy
+LABEL_Z = 1.0  # candidates within this many paired standard errors of the most accurate: a tie
 
 
 def labelled_scores(probabilities: np.ndarray, codes: np.ndarray) -> dict:
@@ -217,3 +230,32 @@ def better_by_labels(row: dict, other: dict | None) -> bool:
     if row["target_val_accuracy"] != other["target_val_accuracy"]:
         return row["target_val_accuracy"] > other["target_val_accuracy"]
     return row["target_val_log_loss"] < other["target_val_log_loss"]
+
+
+def choose_with_labels(table: dict, correct: dict, labelled_correct: dict) -> str:
+    """`choose` with a few labelled target images: the labels decide where they are conclusive.
+
+    After the same refusals as `choose`, the candidate most accurate on the labelled rows (equal
+    accuracy: lower log-loss, see `better_by_labels`) is found; every eligible candidate whose
+    accuracy is within ``LABEL_Z`` standard errors of the paired difference from it is "as good
+    as the labels can tell", and among those the label-free rule (the best rank average over
+    ``RULE``) chooses. ``labelled_correct`` maps each candidate to its per-row correctness on the
+    labelled rows; rows need ``target_val_accuracy`` and ``target_val_log_loss``.
+    """
+    eligible = _refuse(table, correct)
+    top = None
+    for name in eligible:
+        if top is None or better_by_labels(table[name], table[top]):
+            top = name
+    close = []
+    for name in eligible:
+        diff = labelled_correct[top].astype(float) - labelled_correct[name].astype(float)
+        se = float(np.std(diff, ddof=1) / math.sqrt(len(diff))) if len(diff) > 1 else 0.0
+        if diff.mean() <= LABEL_Z * se:
+            close.append(name)
+        else:
+            table[name]["status"] = (
+                f"eligible: less accurate on the target labels than {top} by more than {LABEL_Z:g} "
+                "paired standard error"
+            )
+    return _rank_and_mark(table, close)

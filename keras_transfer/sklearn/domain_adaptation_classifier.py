@@ -56,17 +56,20 @@ class DomainAdaptationClassifier(KerasImageClassifier):
 
     **Few-label validation**: if you can label a few target images (20-100), pass them as
     ``fit(X, y, X_target=X_target, X_target_val=X_val, y_target_val=y_val)``. With ``"auto"``,
-    every candidate then trains on all the data and the most accurate on those labels is kept
-    (equal accuracy: the lower log-loss); the label-free rule, its held-out splits and its shift
-    gate are not used. With any method, ``target_validation_`` reports the returned model's
-    accuracy on those labels with a 95% Wilson interval
-    (`keras_transfer.adaptation.wilson_interval`). The labelled images are never trained on, not
-    even as unlabelled target images (add them to ``X_target`` yourself for that). After a
-    choice among candidates by the same labels the accuracy is optimistic (the winner of several
-    noisy scores); the interval does not account for that. ``y_target_val`` must use the labels of
-    ``y``. They are routed like ``X_target``: ``clf__X_target_val=`` in a ``Pipeline`` without
-    metadata routing, requested by default with it; ``GridSearchCV``/``cross_val_score`` slice
-    a fit parameter with as many rows as ``X``, so use a validation set of another length.
+    every candidate trains on the split above (even with no detectable shift) and is also scored
+    on those labels: the labels decide where they can (a candidate less accurate than the most
+    accurate one by more than one standard error of the paired difference is not chosen), and
+    among the candidates they cannot tell apart the label-free rule chooses (50 labels cannot
+    separate methods a few points apart; see benchmarks/README.md). With any method,
+    ``target_validation_`` reports the returned model's accuracy on those labels with a 95%
+    Wilson interval (`keras_transfer.adaptation.wilson_interval`). The labelled images are never
+    trained on, not even as unlabelled target images (add them to ``X_target`` yourself for
+    that). When the same labels chose the method, that accuracy is somewhat optimistic (the
+    winner of several noisy scores); the interval does not account for it. ``y_target_val`` must
+    use the labels of ``y``. They are routed like ``X_target``: ``clf__X_target_val=`` in a
+    ``Pipeline`` without metadata routing, requested by default with it;
+    ``GridSearchCV``/``cross_val_score`` slice a fit parameter with as many rows as ``X``, so use
+    a validation set of another length.
 
     **Texts**: with ``backbone="text:minilm"`` (or another ``"text:"`` backbone), ``X``,
     ``X_target`` and the validation inputs are lists or 1-D arrays of strings; the methods adapt
@@ -251,21 +254,18 @@ class DomainAdaptationClassifier(KerasImageClassifier):
                 f"`method`={method!r} re-estimates BatchNormalization statistics on the target, and "
                 f"backbone {self.backbone!r} has no BatchNormalization layer. Choose another method."
             )
-        fitted = None
-        if method == "auto" and labelled is not None:
-            method, self.selection_scores_, fitted = self._select_by_labels(
-                images, data, target, backbone, validation, labelled
+        if method == "auto":
+            method, self.selection_scores_, self.domain_shift_ = self._select(
+                images, data, target, backbone, labelled
             )
-            self.domain_shift_ = None
-        elif method == "auto":
-            method, self.selection_scores_, self.domain_shift_ = self._select(images, data, target, backbone)
-            backbone = None  # the candidates used it: the final fit starts from a fresh one
+            # the candidates used the backbone: the final fit starts from a fresh one, seeded as
+            # fit(method=<the choice>) starts, so it trains the same model
+            self._seed()
+            backbone = build_backbone(self)
         self.method_ = method
-        if fitted is None:
-            fitted = self._fit_method(
-                method, images, data.codes, data.weights, target, backbone, validation, self._callbacks()
-            )
-        self.model_, features, history = fitted
+        self.model_, features, history = self._fit_method(
+            method, images, data.codes, data.weights, target, backbone, validation, self._callbacks()
+        )
         self.history_ = dict(history.history)
         self.target_validation_ = None
         if labelled is not None:
@@ -361,8 +361,13 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         )
         return model, features, history
 
-    def _select(self, images, data, target, backbone):
-        """``method="auto"``: (chosen method, selection_scores_, domain_shift_); see `_auto`."""
+    def _select(self, images, data, target, backbone, labelled=None):
+        """``method="auto"``: (chosen method, selection_scores_, domain_shift_); see `_auto`.
+
+        With ``labelled`` (few-label validation: target images and codes, never trained on), each
+        candidate is also scored on them, every candidate trains whatever the shift gate says,
+        and `_auto.choose_with_labels` chooses.
+        """
         from keras_transfer.adaptation import batch_norm_statistics
 
         seed = self._random_state()
@@ -375,7 +380,7 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         s_train, s_held, t_train, t_held = parts
         weights = None if data.weights is None else data.weights[s_train]
         codes_held = data.codes[s_held]
-        table, correct = {}, {}
+        table, correct, labelled_correct = {}, {}, {}
 
         def evaluate(name, model, features, source_side=None):
             if source_side is None:
@@ -407,6 +412,10 @@ class DomainAdaptationClassifier(KerasImageClassifier):
                 target_inputs=target[t_held],
             )
             correct[name] = probs_s.argmax(1) == codes_held
+            if labelled is not None:
+                probs_l = self._run(model, labelled[0])
+                table[name].update(_auto.labelled_scores(probs_l, labelled[1]))
+                labelled_correct[name] = probs_l.argmax(1) == labelled[1]
             report = self._collapse_check(model, features, target[t_held], data.codes[s_train], probs_t)
             if report.collapsed and name != _methods.SOURCE_ONLY:
                 table[name]["status"] = "refused: collapsed (" + "; ".join(report.symptoms) + ")"
@@ -416,7 +425,7 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         model, features, _ = self._fit_method(_methods.SOURCE_ONLY, *train, backbone)
         source_side, feats_t = evaluate(_methods.SOURCE_ONLY, model, features)
         shift = _auto.domain_shift(source_side[1], feats_t, seed)
-        if not shift["detected"]:
+        if not shift["detected"] and labelled is None:
             table[_methods.SOURCE_ONLY]["status"] = "selected: no detectable domain shift"
             return _methods.SOURCE_ONLY, table, shift
         for name in _auto.CANDIDATES:
@@ -430,42 +439,9 @@ class DomainAdaptationClassifier(KerasImageClassifier):
                 continue
             # AdaBN is its own fit: its head learns on source-normalised features (see `_methods.train`)
             evaluate(name, *self._fit_method(name, *train)[:2])
+        if labelled is not None:
+            return _auto.choose_with_labels(table, correct, labelled_correct), table, shift
         return _auto.choose(table, correct, len(s_held)), table, shift
-
-    def _select_by_labels(self, images, data, target, backbone, validation, labelled):
-        """``method="auto"`` with few-label validation: every candidate trains on all the data
-        (as the final model would, from the same seeded start as ``fit(method=name)``) and the
-        most accurate on the labelled target images is kept as it is (no refit).
-
-        Returns ``(method, selection_scores_, (model, features, history))``.
-        """
-        x_val, codes_val = labelled
-        candidates = list(_auto.CANDIDATES)
-        table, best, best_row, kept = {}, None, None, None
-        for name in candidates:
-            if name == "adabn" and not _methods.has_batch_norm(backbone):
-                table[name] = {"status": "skipped: no BatchNormalization layer"}
-                continue
-            if _methods.needs_rgb(name) and _text.is_text_backbone(self.backbone):
-                table[name] = {"status": _text.IMAGE_ONLY_STATUS}
-                continue
-            if name != candidates[0]:  # the same seeded start as fit(method=name): same model
-                self._seed()
-                backbone = build_backbone(self)
-            fitted = self._fit_method(
-                name, images, data.codes, data.weights, target, backbone, validation, self._callbacks()
-            )
-            row = table[name] = _auto.labelled_scores(self._run(fitted[0], x_val), codes_val)
-            if name != _methods.SOURCE_ONLY:
-                report = self._collapse_check(fitted[0], fitted[1], target, data.codes)
-                if report.collapsed:
-                    row["status"] = "refused: collapsed (" + "; ".join(report.symptoms) + ")"
-                    continue
-            if best is None or _auto.better_by_labels(row, best_row):
-                best, best_row, kept = name, row, fitted
-        for name, row in table.items():
-            row.setdefault("status", "selected" if name == best else "not selected")
-        return best, table, kept
 
     def _run(self, model, x: np.ndarray) -> np.ndarray:
         """``model`` on the small held-out sets of ``"auto"``, called eagerly: tracing a graph

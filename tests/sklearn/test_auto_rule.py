@@ -102,3 +102,38 @@ def test_guard_tolerance_is_the_paired_standard_error_when_larger():
         "dann": _row(0.875, reverse_validation=0.9, im=0.9),
     }
     assert _auto.choose(table, {"source_only": base, "dann": mixed}, 40) == "dann"
+
+
+def _labelled(row, accuracy, log_loss=0.5):
+    return {**row, "target_val_accuracy": accuracy, "target_val_log_loss": log_loss}
+
+
+def test_choose_with_labels_lets_conclusive_labels_decide_and_the_rule_break_ties():
+    top = np.ones(50, dtype=bool)
+    top[:10] = False  # 40 of 50 right
+    close = top.copy()
+    close[10:13] = False  # 37 of 50: 0.06 below top, more than one paired standard error
+    far = top.copy()
+    far[10:25] = False  # 25 of 50: -0.30, far outside one paired standard error (0.065)
+    se_close = float(np.std(top.astype(float) - close, ddof=1) / np.sqrt(50))
+    assert 0.03 < se_close < 0.04  # 3 discordant rows
+    near = top.copy()
+    near[[10, 11]] = False
+    near[[0, 1]] = True  # 40 of 50 as well, on different rows: a tie the labels cannot break
+    table = {
+        "source_only": _labelled(_row(0.9, reverse_validation=0.1, im=0.1), 0.80, 0.4),
+        "dann": _labelled(_row(0.9, reverse_validation=0.9, im=0.9), 0.80, 0.6),
+        "mcc": _labelled(_row(0.9, reverse_validation=0.95, im=0.95), 0.74),
+        "coral": _labelled(_row(0.9, reverse_validation=0.99, im=0.99), 0.50),
+    }
+    correct = {n: _correct(0.9, seed=i) for i, n in enumerate(table)}
+    labelled = {"source_only": top, "dann": near, "mcc": close, "coral": far}
+    assert _auto.choose_with_labels(table, correct, labelled) == "dann"
+    # source-only is the most accurate by labels (lower log-loss at equal accuracy), dann ties it
+    # within one paired standard error and wins on the label-free rule
+    assert table["dann"]["status"] == "selected"
+    assert table["source_only"]["status"].startswith("eligible: lower rank average")
+    for name in ("mcc", "coral"):  # best label-free scores, but the labels rule them out
+        assert table[name]["status"].startswith(
+            "eligible: less accurate on the target labels than source_only"
+        )
