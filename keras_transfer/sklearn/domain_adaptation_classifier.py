@@ -46,13 +46,17 @@ class DomainAdaptationClassifier(KerasImageClassifier):
       passes over the target) or TENT (Wang et al., ICLR 2021; AdaBN, then one pass of
       `keras_transfer.models.adapt_at_test_time`). For an estimator that is already fitted, use
       `keras_transfer.sklearn.adapt_source_free`. Not among ``"auto"``'s candidates.
-    - ``"auto"`` (default): chooses among source-only, AdaBN, CORAL, MCC and DANN without target
-      labels, and falls back to source-only unless a method is clearly better: when a domain
-      classifier cannot tell the held-out source from the held-out target (no detectable shift),
-      source-only is chosen outright; otherwise a method must keep the held-out source accuracy
-      of source-only and beat it clearly by reverse validation (Zhong et al., ECML-PKDD 2010).
-      The chosen method is then refit on all the data; ``method_``, ``selection_scores_`` and
-      ``domain_shift_`` say what was chosen and why.
+    - ``"auto"`` (default): chooses among source-only, AdaBN, CORAL, MCC, DANN and DANN then
+      self-training without target labels. It holds out 20% of the source and 25% of the target
+      images and trains source-only on the rest; when a domain classifier cannot tell the
+      held-out source from the held-out target (no detectable shift), source-only is chosen
+      outright. Otherwise every candidate trains on the same rest; candidates whose target
+      predictions look collapsed, or that lose held-out source accuracy, are refused; among the
+      others (source-only included) the best mean rank over a few label-free validators wins
+      (the rule and the leaderboard it was chosen from on the benchmark pairs:
+      benchmarks/README.md, "Choosing among methods without target labels"). The chosen method
+      is then refit on all the data; ``method_``, ``selection_scores_`` and ``domain_shift_``
+      say what was chosen and why.
 
     **Few-label validation**: if you can label a few target images (20-100), pass them as
     ``fit(X, y, X_target=X_target, X_target_val=X_val, y_target_val=y_val)``. With ``"auto"``,
