@@ -213,7 +213,8 @@ def rank_backbones(
     (cached, so re-ranking the same data is cheap) and scored.
 
     Args:
-        X: images, in any form `FeatureExtractor` accepts.
+        X: images, in any form `FeatureExtractor` accepts (texts for ``"text:..."`` candidates,
+            e.g. ``["text:minilm", "text:/path/to/another/preset"]``).
         y: labels (any type, at least two classes).
         candidates: backbone names (pretrained with ``weights="imagenet"``), ``(name, weights)``
             pairs, or ``FeatureExtractor`` instances (e.g. to compare weights=None vs "imagenet").
@@ -252,12 +253,13 @@ def rank_backbones(
             f"`candidates` must be a non-empty list of backbone names, (name, weights) pairs or "
             f"FeatureExtractor instances; received candidates={candidates!r}."
         )
-    from keras_transfer.backbones import list_backbones
+    from keras_transfer.backbones import HANDLE_PREFIXES, list_backbones
 
     known = set(list_backbones())
     for cand in candidates:
         name = cand[0] if isinstance(cand, (tuple, list)) and len(cand) == 2 else cand
-        if isinstance(name, str) and not name.startswith("hub:") and name not in known:
+        # handles (hub:, kerashub:, text:) are checked when they load
+        if isinstance(name, str) and not name.startswith(HANDLE_PREFIXES) and name not in known:
             raise ValueError(
                 f"`candidates` names an unknown backbone {name!r}.{suggest(name, known)} See "
                 "keras_transfer.backbones.list_backbones()."

@@ -48,6 +48,9 @@ LABELS = np.array(["pos"] * 4 + ["neg"] * 4 + ["pos"] * 4 + ["neg"] * 4 + ["pos"
 @pytest.fixture(scope="module")
 def tiny_text(tmp_path_factory):
     """``"text:<folder>"`` of a 2-layer, 16-feature BERT with a 22-word vocabulary."""
+    import keras
+
+    keras.utils.set_random_seed(0)  # module fixtures run before the autouse per-test seed
     path = str(tmp_path_factory.mktemp("text") / "tiny_bert")
     vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
     tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True)
@@ -195,3 +198,13 @@ def test_minilm_feature_extractor_matches_the_reference():
     # the first four values pinned from the numpy BERT reference (tests/backbones/test_text_backbone.py)
     np.testing.assert_allclose(unit[0, :4], [0.033242, 0.004406, -0.006277, 0.048379], atol=1e-4)
     assert unit[0] @ unit[1] > 0.5 > unit[0] @ unit[2]
+
+
+def test_rank_backbones_takes_text_candidates(tiny_text):
+    from keras_transfer.ranking import rank_backbones
+
+    cls = FeatureExtractor(backbone=tiny_text, pooling="cls", verbose=0)
+    table = rank_backbones(list(SOURCE), LABELS, [tiny_text, cls])
+    rows = table.to_dict("records") if hasattr(table, "to_dict") else table
+    assert len(rows) == 2 and {r["backbone"] for r in rows} == {tiny_text}
+    assert all(np.isfinite(r["logme"]) and r["num_features"] == 16 for r in rows)
