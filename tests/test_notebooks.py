@@ -17,6 +17,7 @@ EXPECTED = [
     "02_fine_tuning.ipynb",
     "03_domain_adaptation.ipynb",
     "04_tf_hub_and_pipelines.ipynb",
+    "05_text.ipynb",
     "06_source_free.ipynb",
 ]
 COLAB = "https://colab.research.google.com/github/keras-transfer/keras-transfer/blob/main/notebooks/"
