@@ -201,9 +201,11 @@ def main(argv=None):
 
 def report(records):
     """Mean ± std over seeds per (labels, method), as a markdown table."""
-    rows = {}
-    for r in records:
-        rows.setdefault((r["labels"], r["method"]), []).append(r)
+    rows, seen = {}, set()
+    for r in records:  # one record per (method, labels, seed): the first (runs may overlap)
+        if (r["method"], r["labels"], r["seed"]) not in seen:
+            seen.add((r["method"], r["labels"], r["seed"]))
+            rows.setdefault((r["labels"], r["method"]), []).append(r)
     print("| labels | method | accuracy | balanced accuracy | fit s (CPU s) | predict s (CPU s) | seeds |")
     print("|---:|---|---|---|---:|---:|---:|")
     for (labels, method), runs in sorted(rows.items(), key=lambda kv: (kv[0][0], METHODS.index(kv[0][1]))):
