@@ -26,6 +26,8 @@ import numpy as np
 from keras_transfer._validation import check_images
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+# The ``color_mode`` values of every image reader (`read_image`, streaming, image folders).
+COLOR_MODES = ("rgb", "grayscale")
 
 MAX_IMAGE_PIXELS: int | None = 89_478_485
 """The most pixels (height x width) an image file may have; a larger one is refused, before it is

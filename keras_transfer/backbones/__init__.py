@@ -9,7 +9,12 @@ from keras_transfer.backbones import efficientnet_lite  # noqa: F401  (registers
 from keras_transfer.backbones.backbone import Backbone
 from keras_transfer.backbones.bases import build_base
 from keras_transfer.backbones.batch_norm_folding import FoldedBatchNormalization, fold_batch_norm
-from keras_transfer.backbones.factory import DEFAULT_BACKBONE, HANDLE_PREFIXES, get_backbone
+from keras_transfer.backbones.factory import (
+    DEFAULT_BACKBONE,
+    HANDLE_PREFIXES,
+    check_backbone_name,
+    get_backbone,
+)
 from keras_transfer.backbones.hub_backbone import HubBackbone
 from keras_transfer.backbones.hub_layer import HubLayer
 from keras_transfer.backbones.hub_loading import HubHandleUnavailableError
@@ -32,6 +37,7 @@ __all__ = [
     "TextBackbone",
     "WeightsUnavailableError",
     "build_base",
+    "check_backbone_name",
     "fold_batch_norm",
     "get_backbone",
     "hub_text_backbone",

@@ -13,7 +13,7 @@ import numpy as np
 
 from keras_transfer._validation import suggest
 from keras_transfer.backbones.blocks import block_groups_from_pattern
-from keras_transfer.backbones.registry import BACKBONES, list_backbones
+from keras_transfer.backbones.registry import BACKBONES, is_hub_name, list_backbones
 from keras_transfer.backbones.weights import check_weights_file, explain_download_failure
 
 
@@ -27,7 +27,7 @@ def lookup(name: str, argument: str = "backbone") -> dict:
     """
     if isinstance(name, str) and name in BACKBONES:
         return BACKBONES[name]
-    if isinstance(name, str) and name.startswith("hub:"):
+    if is_hub_name(name):
         raise ValueError(
             f"backbone={name!r} is a TF-Hub model: build it with get_backbone({name!r}) or "
             "keras_transfer.backbones.HubBackbone, not build_base."
@@ -39,7 +39,7 @@ def lookup(name: str, argument: str = "backbone") -> dict:
     )
 
 
-def check_input_shape(name: str, entry: dict, input_shape) -> tuple[int, int, int]:
+def check_backbone_input_shape(name: str, entry: dict, input_shape) -> tuple[int, int, int]:
     """``input_shape`` as ``(height, width, 3)`` (1-channel shapes become RGB), checked against ``entry``."""
     if input_shape is None:
         return (*entry["input_size"], 3)
@@ -83,7 +83,7 @@ def build_base(name: str, input_shape=None, weights=None):
         (['stem', 'block1', 'block2'], (None, 1, 1, 512))
     """
     entry = lookup(name, "name")
-    shape = check_input_shape(name, entry, input_shape)
+    shape = check_backbone_input_shape(name, entry, input_shape)
     path = None
     if weights not in (None, "imagenet"):
         path = os.fspath(weights)

@@ -9,6 +9,7 @@ from keras_transfer.backbones.backbone import POOLING, Backbone
 from keras_transfer.backbones.bases import build_base, lookup
 from keras_transfer.backbones.hub_handles import hub_entry
 from keras_transfer.backbones.keras_hub_backbone import KERAS_HUB_PREFIX, load_keras_hub_backbone
+from keras_transfer.backbones.registry import HUB_PREFIX, is_hub_name
 from keras_transfer.backbones.text_backbone import TextBackbone
 from keras_transfer.backbones.text_loading import TEXT_PREFIX, load_text_backbone
 from keras_transfer.backbones.weights import describe_weights
@@ -17,7 +18,23 @@ from keras_transfer.backbones.weights import describe_weights
 # installed package, so it works offline.
 DEFAULT_BACKBONE = "efficientnet_lite0"
 # Names that are not registry entries but handles: TF-Hub, keras-hub image presets, text backbones.
-HANDLE_PREFIXES = ("hub:", KERAS_HUB_PREFIX, TEXT_PREFIX)
+HANDLE_PREFIXES = (HUB_PREFIX, KERAS_HUB_PREFIX, TEXT_PREFIX)
+
+
+def check_backbone_name(name, argument: str = "backbone") -> None:
+    """Refuse an unknown registry name with an error naming ``argument`` (and the closest names);
+    handles (``hub:``, ``kerashub:``, ``text:``) pass: they are checked when they are loaded.
+
+    Example:
+        >>> from keras_transfer.backbones import check_backbone_name
+        >>> check_backbone_name("hub:mobilenet_v2_100_224")
+        >>> check_backbone_name("resnet5")
+        Traceback (most recent call last):
+        ...
+        ValueError: `backbone` must be one of list_backbones(); received backbone='resnet5'. Did you mean ...?
+    """
+    if not (isinstance(name, str) and name.startswith(HANDLE_PREFIXES)):
+        lookup(name, argument)
 
 
 def get_backbone(
@@ -73,7 +90,7 @@ def get_backbone(
             trainable=trainable,
             **kwargs,
         )
-    entry = hub_entry(name) if isinstance(name, str) and name.startswith("hub:") else lookup(name, "name")
+    entry = hub_entry(name) if is_hub_name(name) else lookup(name, "name")
     trainable = check_bool(trainable, "trainable")
     if weights is not None and not isinstance(weights, (str, os.PathLike)):
         raise ArgumentTypeError(

@@ -20,7 +20,7 @@ import os
 
 from keras_transfer._validation import suggest
 from keras_transfer.backbones.hub_backbone import HubBackbone, build_text_encoder
-from keras_transfer.backbones.registry import BACKBONES, register_backbone
+from keras_transfer.backbones.registry import BACKBONES, HUB_PREFIX, is_hub_name, register_backbone
 
 _TFHUB = "https://tfhub.dev/"
 _BERT_PRE = _TFHUB + "tensorflow/bert_en_uncased_preprocess/3"
@@ -218,7 +218,7 @@ def _image_maker(name, handle, size, pattern):
             )
         input_size = tuple(input_shape)[:2] if input_shape is not None else (size, size)
         kwargs.setdefault("variable_pattern", pattern)
-        short = name[len("hub:") :]
+        short = name[len(HUB_PREFIX) :]
         kwargs.setdefault("name", f"hub_{short}_backbone" if short in HUB_HANDLES else "hub_backbone")
         path = None
         if weights not in (None, "imagenet", "hub"):
@@ -256,11 +256,11 @@ def hub_entry(name: str) -> dict:
         >>> hub_entry("hub:https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/feature_vector/5")["family"]
         'hub'
     """
-    if not isinstance(name, str) or not name.startswith("hub:"):
+    if not is_hub_name(name):
         raise ValueError(f"`name` must start with 'hub:'; received name={name!r}.")
     if name in BACKBONES:
         return BACKBONES[name]
-    handle = name[len("hub:") :]
+    handle = name[len(HUB_PREFIX) :]
     if not handle:
         raise ValueError(
             "`name` must be 'hub:<short name>', 'hub:<URL>' or 'hub:<SavedModel folder>'; received 'hub:'."

@@ -10,7 +10,7 @@ import keras
 from keras_transfer._validation import ArgumentTypeError
 from keras_transfer.api_export import export
 from keras_transfer.backbones.backbone import POOLING, Backbone
-from keras_transfer.backbones.bases import check_input_shape
+from keras_transfer.backbones.bases import check_backbone_input_shape
 from keras_transfer.backbones.blocks import block_groups_from_pattern
 from keras_transfer.backbones.keras_hub_support import import_keras_hub
 
@@ -113,7 +113,7 @@ def load_keras_hub_backbone(
             f"`input_shape` is required for the keras-hub preset {preset!r}: it has no image converter "
             "with an image size."
         )
-    shape = check_input_shape(preset, {"min_size": 1}, input_shape or (*size, 3))
+    shape = check_backbone_input_shape(preset, {"min_size": 1}, input_shape or (*size, 3))
     config = hub_model.get_config()
     if "image_shape" in config and tuple(config["image_shape"]) != shape:  # fix the input size
         fixed = type(hub_model).from_config({**config, "image_shape": shape})

@@ -57,6 +57,22 @@ _EFFNET = r"^(block\d+[a-z]+)_"
 _CONVNEXT = r"_(stage_\d+_block_\d+)_"
 _DENSENET = r"^(conv\d_block\d+)_"
 
+# Backbone names that start with this are TF-Hub handles (``"hub:<short name>"``, ``"hub:<URL>"``
+# or ``"hub:<SavedModel folder>"``), built by `keras_transfer.backbones.hub_handles.hub_entry`.
+HUB_PREFIX = "hub:"
+
+
+def is_hub_name(name) -> bool:
+    """Whether ``name`` is a TF-Hub backbone name (a string starting with ``"hub:"``).
+
+    Example:
+        >>> from keras_transfer.backbones.registry import is_hub_name
+        >>> is_hub_name("hub:mobilenet_v2_100_224"), is_hub_name("resnet50"), is_hub_name(None)
+        (True, False, False)
+    """
+    return isinstance(name, str) and name.startswith(HUB_PREFIX)
+
+
 BACKBONES: dict[str, dict] = {
     "vgg16": _entry(_APPS.VGG16, "vgg", "caffe", 512, 224, r"^(block\d)_"),
     "vgg19": _entry(_APPS.VGG19, "vgg", "caffe", 512, 224, r"^(block\d)_"),

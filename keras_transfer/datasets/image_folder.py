@@ -8,9 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_transfer._validation import ArgumentTypeError, check_choice, check_image_size
-from keras_transfer.image_io import IMAGE_EXTENSIONS, is_image_file, read_image, stack_images
-
-COLOR_MODES = ("rgb", "grayscale")
+from keras_transfer.image_io import COLOR_MODES, IMAGE_EXTENSIONS, is_image_file, read_image, stack_images
 
 
 def load_image_folder(

@@ -7,7 +7,6 @@ import sys
 from keras_transfer import image_io
 from keras_transfer.image_io import read_image, resize_images
 
-COLOR_MODES = ("rgb", "grayscale")
 ERROR_TAG = "keras_transfer.streaming: could not decode image file"
 NONE_DECODED_TAG = "keras_transfer.streaming: none of the files could be decoded"
 

@@ -91,7 +91,7 @@ def report_bad(bad, on_error, argument):
     warnings.warn(f"Skipping {len(bad)} unreadable image file(s) in `{argument}`: {shown}.", stacklevel=3)
 
 
-def check_labels(labels, n, argument):
+def check_file_labels(labels, n, argument):
     labels = np.asarray(labels)
     if labels.ndim == 0 or len(labels) != n:
         raise ValueError(

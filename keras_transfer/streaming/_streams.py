@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from keras_transfer._validation import check_bool, check_choice, check_image_size, check_int, check_seed
-from keras_transfer.image_io import is_path_input
-from keras_transfer.streaming._decode import COLOR_MODES, file_pass, resizer
-from keras_transfer.streaming._files import check_labels, common_size, file_list, is_dataset
+from keras_transfer.image_io import COLOR_MODES, is_path_input
+from keras_transfer.streaming._decode import file_pass, resizer
+from keras_transfer.streaming._files import check_file_labels, common_size, file_list, is_dataset
 
 ON_ERROR = ("raise", "skip")
 PREFETCH_BATCHES = 2
@@ -87,7 +87,7 @@ def source_pass(source, labels, image_size, color_mode, on_error, dtype, argumen
     if is_path_input(source):
         paths, labels, class_names = file_list(source, labels, argument)
         if labels is not None and not isinstance(labels, str):
-            labels = check_labels(labels, len(paths), argument)
+            labels = check_file_labels(labels, len(paths), argument)
         known_size = None
         if image_size is None:
             known_size, readable = common_size(paths, on_error, argument)
@@ -110,7 +110,7 @@ def source_pass(source, labels, image_size, color_mode, on_error, dtype, argumen
         raise ValueError(
             f"`{argument}` contains NaN or infinite pixels in {bad} of {len(x)} images. Clean or drop them first."
         )
-    labels = None if labels is None else check_labels(labels, len(x), argument)
+    labels = None if labels is None else check_file_labels(labels, len(x), argument)
     return array_pass(x, labels, image_size, dtype), len(x), None, None
 
 
@@ -150,7 +150,9 @@ def finish(dataset, **attributes):
     return dataset
 
 
-def check_common(image_size, batch_size, color_mode, shuffle, seed, on_error, dtype, full_batches=False):
+def check_stream_arguments(
+    image_size, batch_size, color_mode, shuffle, seed, on_error, dtype, full_batches=False
+):
     image_size = check_image_size(image_size)
     batch_size = check_int(batch_size, "batch_size", min_value=1)
     check_choice(color_mode, COLOR_MODES, "color_mode")

@@ -9,7 +9,7 @@ from keras_transfer.image_io import is_path_input
 from keras_transfer.streaming._decode import ERROR_TAG, NONE_DECODED_TAG, resizer
 from keras_transfer.streaming._files import is_dataset
 from keras_transfer.streaming._streams import (
-    check_common,
+    check_stream_arguments,
     finish,
     image_rank,
     permutation,
@@ -75,7 +75,7 @@ def image_dataset(
         >>> [b.shape for b in numpy_batches(ds)]
         [(2, 4, 4, 3), (2, 4, 4, 3), (1, 4, 4, 3)]
     """
-    image_size, batch_size, shuffle, seed = check_common(
+    image_size, batch_size, shuffle, seed = check_stream_arguments(
         image_size, batch_size, color_mode, shuffle, seed, on_error, dtype, full_batches
     )
     if is_dataset(source) and image_rank(source) == 4:  # already batched: resize, cast, prefetch

@@ -7,7 +7,13 @@ import os
 
 from keras_transfer._validation import check_int
 from keras_transfer.streaming._files import is_dataset
-from keras_transfer.streaming._streams import check_common, finish, permutation, shuffled_passes, source_pass
+from keras_transfer.streaming._streams import (
+    check_stream_arguments,
+    finish,
+    permutation,
+    shuffled_passes,
+    source_pass,
+)
 
 
 def two_domain_dataset(
@@ -59,7 +65,7 @@ def two_domain_dataset(
         >>> int(ds.cardinality()), [t.shape for t in ds.element_spec[0]]
         (4, [TensorShape([8, 8, 8, 3]), TensorShape([8, 8, 8, 3])])
     """
-    image_size, batch_size, shuffle, seed = check_common(
+    image_size, batch_size, shuffle, seed = check_stream_arguments(
         image_size, batch_size, color_mode, shuffle, seed, on_error, dtype
     )
     steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", min_value=1, allow_none=True)
