@@ -21,7 +21,7 @@ import numpy as np
 
 from keras_transfer._validation import check_float, check_labels
 from keras_transfer.models._fit_checks import check_callbacks, check_epochs, check_validation_data
-from keras_transfer.streaming import is_dataset, is_streaming_input, two_domain_dataset
+from keras_transfer.streaming import cycled_index, is_dataset, is_streaming_input, two_domain_dataset
 
 
 @dataclasses.dataclass
@@ -215,12 +215,8 @@ def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed, num_classes=
     # shuffles the pairs every epoch).
     rng = np.random.default_rng(seed)
     length = max(len(xs), len(xt))
-
-    def cycled(n):
-        return np.concatenate([rng.permutation(n) for _ in range(math.ceil(length / n))])[:length]
-
-    source_index = np.arange(length) if len(xs) == length else cycled(len(xs))
-    target_index = cycled(len(xt))
+    source_index = np.arange(length) if len(xs) == length else cycled_index(len(xs), length, rng)
+    target_index = cycled_index(len(xt), length, rng)
     batch = batch_size or 32
     steps = steps_per_epoch or math.ceil(length / batch)
     weights = None if weights is None else weights[source_index]

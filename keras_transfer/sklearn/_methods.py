@@ -97,11 +97,10 @@ def train(
 
     from keras_transfer.adaptation import adapt_batch_norm
     from keras_transfer.policies import recalibrate_batch_norm
+    from keras_transfer.streaming import cycled_index
 
     if target is not None and len(target) > len(source):
-        rng = np.random.default_rng(seed)
-        reps = -(-len(target) // len(source))
-        index = np.concatenate([rng.permutation(len(source)) for _ in range(reps)])[: len(target)]
+        index = cycled_index(len(source), len(target), np.random.default_rng(seed))
         source, codes = source[index], codes[index]
         weights = None if weights is None else weights[index]
     fit_kwargs = dict(

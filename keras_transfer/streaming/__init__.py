@@ -39,12 +39,14 @@ Example:
 
 from keras_transfer.streaming._files import is_dataset, is_streaming_input, labelled_files, source_fingerprint
 from keras_transfer.streaming._streams import ON_ERROR
+from keras_transfer.streaming.cycling import cycled_index
 from keras_transfer.streaming.image_dataset import as_model_input, image_dataset, numpy_batches
 from keras_transfer.streaming.two_domain_dataset import two_domain_dataset
 
 __all__ = [
     "ON_ERROR",
     "as_model_input",
+    "cycled_index",
     "image_dataset",
     "is_dataset",
     "is_streaming_input",
