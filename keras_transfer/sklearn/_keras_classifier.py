@@ -33,6 +33,8 @@ from keras_transfer._validation import (
 )
 from keras_transfer.image_io import is_path_input, to_images
 from keras_transfer.sklearn import _text
+from keras_transfer.sklearn._input_features import forget_input_features
+from keras_transfer.sklearn._input_features import is_table as input_is_table
 from keras_transfer.sklearn._streamed import image_batches, is_streaming_input, streamed
 
 
@@ -88,14 +90,10 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
     def _images(self, X, reset: bool, size=None, argument: str = "X") -> np.ndarray:
         if _text.is_text_backbone(self.backbone):
             if reset:
-                for name in ("n_features_in_", "feature_names_in_"):
-                    if hasattr(self, name):
-                        delattr(self, name)
+                forget_input_features(self)
             texts = _text.check_texts(X, argument, self.backbone)
             return text_features(self, texts) if self._TEXT_INPUT == "features" else texts
-        table = not is_path_input(X) and (
-            hasattr(X, "iloc") or hasattr(X, "tocsr") or (isinstance(X, np.ndarray) and X.ndim <= 2)
-        )
+        table = input_is_table(X)
         if table and argument == "X":  # rows of flattened images: sklearn's feature bookkeeping
             X = validate_data(self, X, reset=reset, dtype="numeric")
         elif table and hasattr(self, "n_features_in_") and np.ndim(X) == 2:
@@ -105,9 +103,7 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
                     f"n_features_in_={self.n_features_in_} in fit; pass images of the same size."
                 )
         elif reset:
-            for name in ("n_features_in_", "feature_names_in_"):
-                if hasattr(self, name):
-                    delattr(self, name)
+            forget_input_features(self)
         images = to_images(X, resize=bool(self.resize), size=size or (32, 32), argument=argument)
         check_pixel_range(images, argument)
         return images
@@ -294,9 +290,7 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"`y` must have one label per image file ({len(paths)}); received {len(y)} labels."
             )
-        for name in ("n_features_in_", "feature_names_in_"):
-            if hasattr(self, name):
-                delattr(self, name)
+        forget_input_features(self)
         codes = self._encode(y)
         weights = self._weights(None, codes)
         per_class = (
@@ -389,7 +383,7 @@ def _split(codes: np.ndarray, fraction: float, seed: int | None) -> tuple[np.nda
     return np.sort(train), np.sort(held)
 
 
-def check_common(est, auto_epochs: bool = False) -> None:
+def check_estimator_params(est, auto_epochs: bool = False) -> None:
     """Validate the arguments every image classifier shares (raised in ``fit``); ``auto_epochs``:
     ``epochs="auto"`` is accepted too."""
     if auto_epochs:
@@ -415,7 +409,7 @@ def build_backbone(est):
     """The estimator's backbone: a registry name, a ``hub:``/``kerashub:`` handle, or a text
     backbone (``text:``: the `TextBackbone` itself, or for ``_TEXT_INPUT = "features"`` an identity
     network on its pooled features; see `_text`)."""
-    from keras_transfer.backbones import get_backbone
+    from keras_transfer.backbones import check_backbone_name, get_backbone
 
     if _text.is_text_backbone(est.backbone):
         _text.check_text_params(est)
@@ -424,18 +418,8 @@ def build_backbone(est):
             return feature_network(est)
         return get_backbone(est.backbone)
     shape = check_input_shape(est.input_shape)
-    check_backbone(est.backbone)
+    check_backbone_name(est.backbone)
     return get_backbone(est.backbone, input_shape=shape, weights=est.weights, pooling="avg")
-
-
-def check_backbone(name) -> None:
-    """An unknown registry name raises an error naming `backbone` (the estimators' parameter);
-    handles (``hub:``, ``kerashub:``, ``text:``) are checked when they are loaded."""
-    from keras_transfer.backbones import HANDLE_PREFIXES
-    from keras_transfer.backbones.bases import lookup
-
-    if not (isinstance(name, str) and name.startswith(HANDLE_PREFIXES)):
-        lookup(name, "backbone")
 
 
 def text_features(est, texts: np.ndarray) -> np.ndarray:

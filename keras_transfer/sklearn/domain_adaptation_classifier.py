@@ -16,7 +16,7 @@ from keras_transfer.sklearn import _auto, _methods, _text
 from keras_transfer.sklearn._keras_classifier import (
     KerasImageClassifier,
     build_backbone,
-    check_common,
+    check_estimator_params,
     scoped_random_state,
 )
 
@@ -214,7 +214,7 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         ``X_target_val`` / ``y_target_val``: a few labelled target images (few-label validation,
         see the class docstring); never trained on.
         """
-        check_common(self)
+        check_estimator_params(self)
         check_int(self.epochs, "epochs", min_value=1)  # 0 epochs would adapt nothing
         method = check_choice(self.method, METHODS, "method")
         check_bool(self.train_backbone, "train_backbone")

@@ -18,10 +18,11 @@ from keras_transfer._validation import (
     check_int,
     check_pixel_range,
 )
-from keras_transfer.backbones import DEFAULT_BACKBONE, HANDLE_PREFIXES
-from keras_transfer.backbones.bases import lookup
-from keras_transfer.image_io import is_path_input, to_images
+from keras_transfer.backbones import DEFAULT_BACKBONE, check_backbone_name
+from keras_transfer.image_io import to_images
 from keras_transfer.sklearn import _cache, _text
+from keras_transfer.sklearn._input_features import forget_input_features
+from keras_transfer.sklearn._input_features import is_table as input_is_table
 from keras_transfer.sklearn._streamed import image_batches, is_streaming_input, streamed
 from keras_transfer.streaming import source_fingerprint
 
@@ -136,9 +137,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         if _text.is_text_backbone(self.backbone):
             self._texts(X)
         elif is_streaming_input(X):  # checked (files listed; headers read without resize), not loaded
-            for name in ("n_features_in_", "feature_names_in_"):
-                if hasattr(self, name):
-                    delattr(self, name)
+            forget_input_features(self)
             streamed(X, self._stream_size(), self.batch_size)
         else:
             self._to_images(X, reset=True)
@@ -188,8 +187,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             self.backbone_, self.weights_fingerprint_ = _cache.get_backbone_cached(key, build_text)
             return
         shape = check_input_shape(self.input_shape)
-        if not (isinstance(self.backbone, str) and self.backbone.startswith(HANDLE_PREFIXES)):
-            lookup(self.backbone, "backbone")  # an unknown name is an error naming `backbone`
+        check_backbone_name(self.backbone)  # an unknown name is an error naming `backbone`
         weights = self.weights
         if isinstance(weights, os.PathLike):
             weights = os.fspath(weights)
@@ -214,15 +212,11 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     # -- transforming --------------------------------------------------------------------------
     def _texts(self, X) -> np.ndarray:
         """``X`` checked as a batch of texts (a text backbone keeps no ``n_features_in_``)."""
-        for name in ("n_features_in_", "feature_names_in_"):
-            if hasattr(self, name):
-                delattr(self, name)
+        forget_input_features(self)
         return _text.check_texts(X, "X", self.backbone)
 
     def _to_images(self, X, reset: bool) -> np.ndarray:
-        is_table = not is_path_input(X) and (
-            hasattr(X, "iloc") or hasattr(X, "tocsr") or (isinstance(X, np.ndarray) and X.ndim <= 2)
-        )
+        is_table = input_is_table(X)
         if is_table:  # rows of flattened images: sklearn's own validation and feature bookkeeping
             if np.asarray(X).dtype.kind in "US" and not hasattr(X, "tocsr"):  # objects: sklearn checks
                 raise ArgumentTypeError(
@@ -230,9 +224,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
                 )
             X = validate_data(self, X, reset=reset, dtype="numeric")
         elif reset:
-            for name in ("n_features_in_", "feature_names_in_"):
-                if hasattr(self, name):
-                    delattr(self, name)
+            forget_input_features(self)
         images = to_images(X, resize=bool(self.resize), size=tuple(self.backbone_.input_size))
         check_pixel_range(images, "X")
         return images

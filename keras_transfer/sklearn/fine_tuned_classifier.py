@@ -10,8 +10,8 @@ from keras_transfer.backbones import DEFAULT_BACKBONE
 from keras_transfer.sklearn._keras_classifier import (
     KerasImageClassifier,
     build_backbone,
-    check_common,
     check_epochs,
+    check_estimator_params,
     scoped_random_state,
 )
 
@@ -129,7 +129,7 @@ class FineTunedClassifier(KerasImageClassifier):
         ``class_weight`` and ``validation_data`` (arrays or files), not ``sample_weight`` or
         ``validation_split``.
         """
-        check_common(self, auto_epochs=True)
+        check_estimator_params(self, auto_epochs=True)
         check_epochs(self.head_epochs, "head_epochs")
         check_float(self.head_learning_rate, "head_learning_rate", min_value=0.0, min_inclusive=False)
         stream = self._is_stream(X)
