@@ -175,9 +175,9 @@ def test_domain_adaptation_text_dann_and_auto_without_adabn(tiny_text):
 def test_kerashub_image_preset_through_feature_extractor(tmp_path):
     path = str(tmp_path / "tiny_resnet")
     keras_hub.models.ResNetBackbone(
-        input_conv_filters=[8],
+        input_conv_filters=[64],
         input_conv_kernel_sizes=[3],
-        stackwise_num_filters=[8, 16],
+        stackwise_num_filters=[64, 16],  # keras-hub requires 64 first
         stackwise_num_blocks=[1, 1],
         stackwise_num_strides=[1, 2],
         block_type="basic_block",
