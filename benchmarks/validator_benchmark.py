@@ -273,7 +273,7 @@ def pick_few_label(group):
 def _auto_table(group, labels=False):
     """The recorded scores as ``_auto``'s table (collapsed candidates refused), per-row source
     correctness, and (``labels``) few-label scores and correctness."""
-    from keras_transfer.sklearn import _auto
+    from keras_transfer.sklearn import auto_selection
 
     table, correct, labelled = {}, {}, {}
     for c in CANDIDATES:
@@ -287,11 +287,11 @@ def _auto_table(group, labels=False):
             table[c].update(
                 {"target_val_accuracy": r["few_label_accuracy"], "target_val_log_loss": r["few_label_loss"]}
             )
-    return _auto, table, correct, labelled
+    return auto_selection, table, correct, labelled
 
 
 def pick_auto(group):
-    """``DomainAdaptationClassifier(method="auto")``'s rule itself (``_auto.choose``) on the
+    """``DomainAdaptationClassifier(method="auto")``'s rule itself (``auto_selection.choose``) on the
     recorded scores, after its collapse refusal; its shift gate is not recorded (every pair here
     has a shift a domain classifier sees)."""
     auto, table, correct, _ = _auto_table(group)
@@ -299,7 +299,7 @@ def pick_auto(group):
 
 
 def pick_auto_with_labels(group):
-    """``method="auto"`` with ``X_target_val``/``y_target_val`` (``_auto.choose_with_labels``): the
+    """``method="auto"`` with ``X_target_val``/``y_target_val`` (``auto_selection.choose_with_labels``): the
     labels decide where they are conclusive (one paired standard error), auto's rule elsewhere."""
     auto, table, correct, labelled = _auto_table(group, labels=True)
     return auto.choose_with_labels(table, correct, labelled)

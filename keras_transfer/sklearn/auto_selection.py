@@ -11,6 +11,7 @@ its functions under public names, the same objects the estimator calls:
 - `domain_shift(source_features, target_features, seed)`: the shift gate;
 - `scores(probs_s, codes_s, feats_s, probs_t, feats_t, seed)`: every score of one candidate;
 - `choose(table, correct, num_source)`: the guard and the rule over a table of scores;
+- `choose_with_labels(table, correct, labelled_correct)`: the rule with a few target labels;
 - `rank_average(rows, validators=None)`: the rule's mean rank of each candidate;
 - `labelled_scores`, `better_by_labels`: the few-label path (``X_target_val``);
 - `fitted_with_adabn(model)`: whether a trained candidate holds target BatchNorm statistics
@@ -33,6 +34,7 @@ from keras_transfer.sklearn._auto import (
     RULE,
     better_by_labels,
     choose,
+    choose_with_labels,
     domain_shift,
     labelled_scores,
     rank_average,
@@ -46,6 +48,7 @@ __all__ = [
     "RULE",
     "better_by_labels",
     "choose",
+    "choose_with_labels",
     "domain_shift",
     "fitted_with_adabn",
     "labelled_scores",
