@@ -6,7 +6,7 @@ convolution with no activation, the map folds into that convolution's kernel and
 BatchNorm layer disappears from the graph. On a 2-core CPU, EfficientNet-Lite0 at 96 px spent
 about a quarter of its op time in BatchNorm's elementwise ``Mul``/``AddV2`` (TensorFlow profiler)
 and the folded copy extracted features 1.2-2.6x faster at 32-160 px on TensorFlow (no measurable
-change on JAX, whose XLA already fuses that work); see benchmarks/README.md ("Where the time goes"). The features agree with the unfolded model to float32 round-off.
+change on JAX, not profiled there); see benchmarks/README.md ("Where the time goes"). The features agree with the unfolded model to float32 round-off.
 """
 
 from __future__ import annotations
