@@ -239,6 +239,18 @@ ROWS = (  # (label, network, paper's number, our method, ADAPT's method)
 )
 
 
+def cell(results, method, num_seeds):
+    """``mean ± std``, then every seed's value in seed order when there are several."""
+    runs = sorted(
+        (r for r in results.records if r["pair"] == PAIR and r["method"] == method), key=lambda r: r["seed"]
+    )
+    values = [r["accuracy"] for r in runs]
+    text = mean_std(values, num_seeds)
+    if len(values) > 1:
+        text += " (seeds: " + ", ".join(f"{v:.3f}" for v in values) + ")"
+    return text
+
+
 def report(args, results):
     """Print ours, ADAPT's and the paper's side by side (mean ± std over the recorded seeds)."""
     seeds = sorted({r["seed"] for r in results.records if r["pair"] == PAIR})
@@ -248,7 +260,7 @@ def report(args, results):
     for label, net, paper, ours, theirs in ROWS:
         if not results.values(PAIR, ours) and not (theirs and results.values(PAIR, theirs)):
             continue
-        cells = [mean_std(results.values(PAIR, m), len(seeds)) if m else "-" for m in (ours, theirs)]
+        cells = [cell(results, m, len(seeds)) if m else "-" for m in (ours, theirs)]
         print(f"| {label} | {net} | {paper if paper is not None else '-'} | {cells[0]} | {cells[1]} |")
     for method in METHODS:
         runs = [r for r in results.records if r["pair"] == PAIR and r["method"] == method]
