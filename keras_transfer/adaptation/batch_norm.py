@@ -10,6 +10,7 @@ import numpy as np
 from keras_transfer._validation import check_bool, check_count
 from keras_transfer.adaptation.collapse import check_collapse, warn_if_collapsed
 from keras_transfer.policies.batch_norm import batch_norm_layers, recalibrate_batch_norm
+from keras_transfer.streaming import is_dataset
 
 
 def adapt_batch_norm(
@@ -133,7 +134,7 @@ COLLAPSE_CHECK_ROWS = 1024
 def _sample_probabilities(model, target_x):
     """The model's outputs on up to ``COLLAPSE_CHECK_ROWS`` target rows when they are class
     probabilities (a 2-D non-negative matrix whose rows sum to 1, or holding NaN); else None."""
-    if hasattr(target_x, "take") and hasattr(target_x, "element_spec"):  # a tf.data.Dataset
+    if is_dataset(target_x):  # a tf.data.Dataset
         parts, count = [], 0
         for batch in target_x:
             batch = batch[0] if isinstance(batch, (tuple, list)) else batch
