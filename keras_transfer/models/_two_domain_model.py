@@ -594,9 +594,18 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
                 if count >= COLLAPSE_CHECK_ROWS:
                     break
             target, labels = np.concatenate(targets)[:COLLAPSE_CHECK_ROWS], np.concatenate(label_parts)
+        extractor = self.feature_extractor
+        if isinstance(extractor, keras.Model):  # its compiled predict: the costly part, e.g. a backbone
+            extracted = [extractor.predict(target, batch_size=256, verbose=0)]
+        else:
+            extracted = [
+                extractor(ops.convert_to_tensor(target[i : i + 256])) for i in range(0, len(target), 256)
+            ]
         features, probabilities = [], []
-        for start in range(0, len(target), 256):
-            batch = self._features(ops.convert_to_tensor(target[start : start + 256]), training=False)
+        for batch in extracted:  # the bottleneck and the head, small layers, eagerly
+            batch = ops.convert_to_tensor(batch)
+            if self.bottleneck is not None:
+                batch = self.bottleneck(batch, training=False)
             features.append(ops.convert_to_numpy(ops.cast(batch, "float32")))
             probabilities.append(
                 ops.convert_to_numpy(ops.cast(self.label_head(batch, training=False), "float32"))
