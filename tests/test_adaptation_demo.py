@@ -138,7 +138,12 @@ def test_cli_passes_its_options_and_defaults_to_the_adaptation_demo(monkeypatch,
 def test_without_adaptation_the_demo_keeps_its_defaults(monkeypatch):
     seen = _cli_arguments(monkeypatch, demo, "run_demo", [])
     # the main demo's defaults: fine_tune's recipe (epochs="auto", no explicit unfreeze)
-    assert (seen["image_size"], seen["epochs"], seen["unfreeze"], seen["backbone"]) == (96, "auto", None, None)
+    assert (seen["image_size"], seen["epochs"], seen["unfreeze"], seen["backbone"]) == (
+        96,
+        "auto",
+        None,
+        None,
+    )
 
 
 @pytest.mark.parametrize(
