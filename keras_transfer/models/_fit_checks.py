@@ -48,39 +48,73 @@ def check_epochs(epochs, initial_epoch=0, name: str = "epochs") -> int:
     return int(epochs)
 
 
-def check_sample_weight(sample_weight, num_examples: int | None, name: str = "sample_weight"):
-    """Concrete sample weights: 1-D, one per example, finite, >= 0, not all zero (tensors and
-    None pass through)."""
-    if sample_weight is None or not isinstance(sample_weight, (np.ndarray, list, tuple)):
+def check_sample_weight(
+    sample_weight,
+    num_examples: int | None,
+    name: str = "sample_weight",
+    *,
+    per: str = "example",
+    rows: str = "",
+    trailing_axes: bool = False,
+    convert: bool = False,
+):
+    """Concrete sample weights: real numbers, one per example, finite, >= 0, not all zero.
+
+    The one ``sample_weight`` check of the models (``fit`` of TransferClassifier and of the
+    two-domain models); the arguments carry what differs between the callers.
+
+    Args:
+        sample_weight: the weights; None passes through.
+        num_examples: the number of rows the weights belong to (None: not checked).
+        name: the argument's name in the messages.
+        per: what one weight belongs to, in the messages (``"source example"``).
+        rows: where those rows are, appended to the count in the messages (``", the rows of x[0]"``).
+        trailing_axes: accept trailing axes after the row axis (weights per output element);
+            otherwise the weights must be 1-D (an ``(n, 1)`` column counts as 1-D).
+        convert: read anything but a dict as an array and return that array; otherwise only numpy
+            arrays, lists and tuples are checked (tensors and datasets pass through, for Keras to
+            read) and ``sample_weight`` is returned as given.
+
+    Raises:
+        ArgumentTypeError: weights that are not real numbers (a ``TypeError`` and a ``ValueError``).
+        ValueError: a dict, the wrong shape or count, NaN, infinite or negative weights, all zeros.
+    """
+    if sample_weight is None:
+        return None
+    if not convert and not isinstance(sample_weight, (np.ndarray, list, tuple)):
         return sample_weight
+    if isinstance(sample_weight, dict):
+        raise ValueError(f"`{name}` must hold one weight per {per} (an array); received a dict.")
     try:
-        w = np.asarray(sample_weight, dtype="float64")
+        w = np.asarray(sample_weight)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"`{name}` must hold numbers; could not read it as numbers ({exc}).") from None
-    if w.ndim == 2 and w.shape[1] == 1:
-        w = w[:, 0]
-    if w.ndim != 1:
-        raise ValueError(f"`{name}` must be 1-D, one weight per example; received shape={w.shape}.")
-    if num_examples is not None and len(w) != num_examples:
+    if w.dtype.kind not in "biuf":
+        raise ArgumentTypeError(f"`{name}` must hold real numbers; received dtype={w.dtype}.")
+    checked = w
+    if not trailing_axes:
+        if w.ndim == 2 and w.shape[1] == 1:
+            checked = w[:, 0]
+        if checked.ndim != 1:
+            raise ValueError(f"`{name}` must be 1-D, one weight per {per}; received shape={w.shape}.")
+    if checked.ndim == 0 or (num_examples is not None and checked.shape[0] != num_examples):
         raise ValueError(
-            f"`{name}` must hold one weight per example ({num_examples}); received {len(w)} weights."
+            f"`{name}` must hold one weight per {per} ({num_examples}{rows}); received shape={w.shape}."
         )
-    if not np.isfinite(w).all():
+    finite = np.isfinite(checked)
+    if not finite.all() or (checked < 0).any():
+        negative = int((checked[finite] < 0).sum())
         raise ValueError(
-            f"`{name}` holds NaN or infinite weights ({int((~np.isfinite(w)).sum())} of {len(w)}); "
-            "weights must be finite."
+            f"`{name}` must hold finite weights >= 0 (one per {per}); received "
+            f"{int((~finite).sum())} NaN/infinite and {negative} negative"
+            + (" (a negative weight rewards the loss for growing)." if negative else ".")
         )
-    if (w < 0).any():
+    if checked.size and not checked.any():
         raise ValueError(
-            f"`{name}` holds negative weights (smallest {w.min():g}); weights must be >= 0, since a "
-            "negative weight rewards the loss for growing."
-        )
-    if len(w) and not w.any():
-        raise ValueError(
-            f"`{name}` is all zeros: no example would count, and training would learn nothing. "
+            f"`{name}` is all zeros: no {per} would count, and training would learn nothing. "
             "Give the examples to train on a positive weight."
         )
-    return sample_weight
+    return w if convert else sample_weight
 
 
 def check_class_weight(class_weight, num_classes: int | None, name: str = "class_weight"):

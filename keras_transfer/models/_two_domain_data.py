@@ -20,7 +20,12 @@ from typing import Any
 import numpy as np
 
 from keras_transfer._validation import check_float, check_labels
-from keras_transfer.models._fit_checks import check_callbacks, check_epochs, check_validation_data
+from keras_transfer.models._fit_checks import (
+    check_callbacks,
+    check_epochs,
+    check_sample_weight,
+    check_validation_data,
+)
 from keras_transfer.streaming import cycled_index, is_dataset, is_streaming_input, two_domain_dataset
 
 
@@ -208,7 +213,14 @@ def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed, num_classes=
             )
     check_pair_shapes(xs.shape, xt.shape)
     ys = check_labels(y, "y", num_classes=num_classes, num_examples=len(xs))
-    weights = None if sample_weight is None else _check_sample_weight(sample_weight, len(xs))
+    weights = check_sample_weight(
+        sample_weight,
+        len(xs),
+        per="source example",
+        rows=", the rows of x[0]",
+        trailing_axes=True,
+        convert=True,
+    )
     # one epoch = one pass over the larger domain; the smaller one is shuffled and cycled to
     # match, so every source and every target example is used. The target is always shuffled,
     # so source and target rows given in corresponding order are not paired (Keras then
@@ -221,33 +233,6 @@ def prepare_arrays(x, y, batch_size, epochs, steps_per_epoch, seed, num_classes=
     steps = steps_per_epoch or math.ceil(length / batch)
     weights = None if weights is None else weights[source_index]
     return (xs[source_index], xt[target_index]), ys[source_index], weights, steps * epochs
-
-
-def _check_sample_weight(sample_weight, num_source: int) -> np.ndarray:
-    """``sample_weight`` as an array with one finite weight per source row (any trailing axes kept)."""
-    if isinstance(sample_weight, dict):
-        raise ValueError(
-            "`sample_weight` must hold one weight per source example (an array); received a dict."
-        )
-    weights = np.asarray(sample_weight)
-    if weights.ndim == 0 or weights.shape[0] != num_source:
-        raise ValueError(
-            f"`sample_weight` must hold one weight per source example ({num_source}, the rows of "
-            f"x[0]); received shape={weights.shape}."
-        )
-    if weights.dtype.kind not in "biuf":
-        raise TypeError(f"`sample_weight` must hold real numbers; received dtype={weights.dtype}.")
-    if not np.isfinite(weights).all() or (weights < 0).any():
-        raise ValueError(
-            "`sample_weight` must hold finite weights >= 0 (one per source example); received "
-            f"{int((~np.isfinite(weights)).sum())} NaN/infinite and {int((weights < 0).sum())} negative."
-        )
-    if not weights.any():
-        raise ValueError(
-            "`sample_weight` is all zeros: no source example would count, and the label loss "
-            "would train on nothing. Give the examples to train on a positive weight."
-        )
-    return weights
 
 
 def check_dataset(dataset, epochs, steps_per_epoch):
