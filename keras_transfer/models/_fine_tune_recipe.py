@@ -35,7 +35,14 @@ def check_epochs(value, argument: str):
 
 
 def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices ``(train, validation)``: ``fraction`` of each class (at least one) held out."""
+    """Indices ``(train, validation)``: ``fraction`` of each class (at least one) held out.
+
+    Not the estimators' split (``held_out_split`` in ``keras_transfer/sklearn/_splits.py``, which
+    holds out a total count with scikit-learn's ``train_test_split(random_state=...)``): this one
+    holds out a share of every class and is seeded from numpy's global generator, as ``fit`` is.
+    Sharing either draw would change which rows are held out for a given seed (and the recorded
+    fine-tuning results), so the two stay apart.
+    """
     rng = np.random.default_rng(seed)
     held = []
     for c in np.unique(y):

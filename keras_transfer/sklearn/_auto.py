@@ -36,6 +36,7 @@ import math
 import numpy as np
 
 from keras_transfer.sklearn._methods import SOURCE_ONLY
+from keras_transfer.sklearn._splits import held_out_split
 
 CANDIDATES = ("source_only", "adabn", "coral", "mcc", "dann", "dann_self_training")
 # rank-averaged among the guarded candidates; chosen on the validator benchmark's pairs only
@@ -51,18 +52,14 @@ MIN_HELD_OUT = 8  # fewer held-out rows of either domain than this: no selection
 
 def split(codes: np.ndarray, num_target: int, seed: int | None):
     """(source train, source held-out, target train, target held-out) indices; None if too small."""
-    from sklearn.model_selection import train_test_split
-
-    index = np.arange(len(codes))
     n_held = max(int(round(SOURCE_HOLDOUT * len(codes))), len(np.unique(codes)))
     t_held = int(round(TARGET_HOLDOUT * num_target))
     if n_held < MIN_HELD_OUT or t_held < MIN_HELD_OUT or len(codes) - n_held < 2 or num_target - t_held < 1:
         return None
-    stratify = codes if np.bincount(codes).min() >= 2 else None
-    s_train, s_held = train_test_split(index, test_size=n_held, random_state=seed, stratify=stratify)
+    s_train, s_held = held_out_split(codes, n_held, seed)  # n_held covers every class, leaves 2 rows
     rng = np.random.default_rng(seed)
     t_index = rng.permutation(num_target)
-    return np.sort(s_train), np.sort(s_held), np.sort(t_index[t_held:]), np.sort(t_index[:t_held])
+    return s_train, s_held, np.sort(t_index[t_held:]), np.sort(t_index[:t_held])
 
 
 def domain_shift(source_features: np.ndarray, target_features: np.ndarray, seed: int | None) -> dict:

@@ -35,6 +35,7 @@ from keras_transfer.image_io import is_path_input, to_images
 from keras_transfer.sklearn import _text
 from keras_transfer.sklearn._input_features import forget_input_features
 from keras_transfer.sklearn._input_features import is_table as input_is_table
+from keras_transfer.sklearn._splits import held_out_split
 from keras_transfer.sklearn._streamed import image_batches, is_streaming_input, streamed
 
 
@@ -255,7 +256,11 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
             self.validation_split, "validation_split", min_value=0.0, max_value=1.0, max_inclusive=False
         )
         if validation is None and split > 0:
-            train, held = _split(codes, split, self._random_state())
+            # not stratified: the earlier check (``np.bincount(codes).min(initial=0) >= 2``) was
+            # always false, so validation_split has always held out a plain shuffled share;
+            # kept, so that the same random_state holds out the same images.
+            n_held = int(np.ceil(split * len(codes)))
+            train, held = held_out_split(codes, n_held, self._random_state(), stratify=False)
             if len(train) == 0 or len(held) == 0:
                 raise ValueError(
                     f"`validation_split`={split} leaves no image to train on or to validate with "
@@ -366,21 +371,6 @@ class KerasImageClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.non_deterministic = True  # SGD on a neural network
         return tags
-
-
-def _split(codes: np.ndarray, fraction: float, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Train and held-out indices: stratified when every class has 2 images or more."""
-    from sklearn.model_selection import train_test_split
-
-    index = np.arange(len(codes))
-    stratify = codes if np.bincount(codes).min(initial=0) >= 2 else None
-    n_held = int(np.ceil(fraction * len(codes)))
-    if stratify is not None and n_held < len(np.unique(codes)):
-        stratify = None
-    if n_held == 0 or n_held >= len(codes):
-        return index, index[:0]
-    train, held = train_test_split(index, test_size=n_held, random_state=seed, stratify=stratify)
-    return np.sort(train), np.sort(held)
 
 
 def check_estimator_params(est, auto_epochs: bool = False) -> None:
