@@ -312,6 +312,10 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         out = None if n is None else np.empty((n, self.backbone_.num_features), dtype=np.float32)
         for batch in batches:
             size = len(batch)
+            if not self.backbone_.built and batch.dtype != object:
+                # the folded copy runs instead of backbone_: build backbone_ symbolically (no
+                # compute) so that it stays usable as a built model (count_params, summary, ...)
+                self.backbone_(keras.KerasTensor((None, *batch.shape[1:]), dtype="float32"))
             if pad_last and size < bs:
                 batch = np.concatenate([batch, np.zeros((bs - size, *batch.shape[1:]), np.float32)])
             features = np.asarray(fn(batch))[:size]

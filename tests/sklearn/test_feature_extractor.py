@@ -240,3 +240,14 @@ def test_pipeline_pretrained_default_beats_raw_pixels():
 
 
 PRETRAINED_SHAPE = (96, 96, 3)
+
+
+def test_feature_extractor_backbone_is_built_after_a_folded_transform():
+    """transform runs a BatchNorm-folded copy of the pretrained Lite0; backbone_ itself must still
+    be a built model afterwards (count_params, summary), with the same features."""
+    x = np.random.default_rng(0).integers(0, 255, (3, 32, 32, 3)).astype("uint8")
+    fe = FeatureExtractor(backbone="efficientnet_lite0", input_shape=(32, 32, 3), cache=False, verbose=0)
+    features = fe.fit_transform(x)
+    assert fe.backbone_.built and fe.backbone_.count_params() > 3_000_000
+    direct = np.asarray(fe.backbone_(x.astype("float32"), training=False))
+    np.testing.assert_allclose(features, direct, rtol=1e-3, atol=1e-4)
