@@ -178,6 +178,11 @@ FACTORIES = {
     ),
     "L2SP": lambda hub: (_policies().L2SP(alpha=0.1, beta=0.0, base_policy=_policies().UnfreezeAll()), None),
     "WeightNormalizedDense": lambda hub: (keras_transfer.layers.WeightNormalizedDense(3), _features()),
+    # the identity left where fold_batch_norm folded a BatchNorm layer into the convolution before it
+    "FoldedBatchNormalization": lambda hub: (
+        keras_transfer.backbones.FoldedBatchNormalization(),
+        _features(),
+    ),
     "SHOT": lambda hub: (_models().SHOT.from_model(_bn_classifier(), beta=0.5), _features()),
     "TENT": lambda hub: (_models().TENT(_bn_classifier(), steps=2, episodic=True), _features()),
 }
