@@ -208,3 +208,25 @@ def test_rank_backbones_takes_text_candidates(tiny_text):
     rows = table.to_dict("records") if hasattr(table, "to_dict") else table
     assert len(rows) == 2 and {r["backbone"] for r in rows} == {tiny_text}
     assert all(np.isfinite(r["logme"]) and r["num_features"] == 16 for r in rows)
+
+
+def test_plot_trainability_shows_a_text_backbones_transformer_layers(tiny_text):
+    """UnfreezeTop(1) on a 2-layer text encoder: one bar per block group (embeddings + one per
+    transformer layer), the top layer trainable, the rest frozen, in the plot as in the table."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from keras_transfer.backbones import get_backbone
+    from keras_transfer.plots import plot_trainability
+    from keras_transfer.policies import UnfreezeTop, trainability_table
+
+    backbone = UnfreezeTop(1).apply(get_backbone(tiny_text))
+    rows = trainability_table(backbone)
+    fig = plot_trainability(backbone)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == [r["group"] for r in rows] == list(backbone.block_names)
+    trainable = {r["group"]: bar.get_height() for r, bar in zip(rows, fig.axes[0].patches[len(rows) :])}
+    assert trainable == {r["group"]: r["trainable_params"] for r in rows}
+    layers = [g for g in labels if g.startswith("transformer_layer_")]
+    assert len(layers) == 2 and trainable[layers[-1]] > 0  # the top transformer layer trains
+    assert all(trainable[g] == 0 for g in labels if g != layers[-1])  # the rest stays frozen
