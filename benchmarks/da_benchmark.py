@@ -266,21 +266,7 @@ def augmentations(pair):
     """Weak and strong views for self-training (images: shift/rotate, plus colour/noise; Lite0: feature maps)."""
     if pair == "fashion_lite0":
         return layers.GaussianNoise(0.05), keras.Sequential([layers.GaussianNoise(0.3), layers.Dropout(0.2)])
-    weak = keras.Sequential([layers.RandomTranslation(0.1, 0.1, fill_mode="constant")])
-    strong = keras.Sequential(
-        [
-            layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
-            layers.RandomRotation(0.05, fill_mode="constant"),
-            layers.RandomColorJitter(
-                value_range=(0, 255),
-                brightness_factor=0.3,
-                contrast_factor=0.4,
-                saturation_factor=(0.3, 0.7),
-                hue_factor=0.5,
-            ),
-        ]
-    )
-    return weak, strong
+    return kt_models.digit_views()
 
 
 # ----- training --------------------------------------------------------------------------------------

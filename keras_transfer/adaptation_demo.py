@@ -110,7 +110,7 @@ def run_adaptation_demo(
 
     from keras_transfer.adaptation import adapt_batch_norm
     from keras_transfer.datasets import load_domain_pair
-    from keras_transfer.models import DANN, DANNSelfTraining
+    from keras_transfer.models import DANN, DANNSelfTraining, digit_views
 
     say = print if verbose else (lambda *a, **k: None)
     progress = progress_verbosity(verbose)
@@ -159,7 +159,7 @@ def run_adaptation_demo(
     say("\n4. DANN, then self-training (DANNSelfTraining): half the steps each")
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
-    weak, strong = _views()
+    weak, strong = digit_views()
     dann_st = DANNSelfTraining(
         *_networks(),
         adaptation_weight=_reversal(),
@@ -188,27 +188,6 @@ def _networks():
     from keras_transfer.models import lenet_networks
 
     return lenet_networks((28, 28, 3), 10, batch_norm=True)
-
-
-def _views():
-    """Weak (shift) and strong (shift, rotation, colour jitter) views of 0-255 digit images."""
-    import keras
-
-    weak = keras.Sequential([keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")])
-    strong = keras.Sequential(
-        [
-            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
-            keras.layers.RandomRotation(0.05, fill_mode="constant"),
-            keras.layers.RandomColorJitter(
-                value_range=(0, 255),
-                brightness_factor=0.3,
-                contrast_factor=0.4,
-                saturation_factor=(0.3, 0.7),
-                hue_factor=0.5,
-            ),
-        ]
-    )
-    return weak, strong
 
 
 def _reversal():

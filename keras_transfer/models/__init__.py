@@ -11,7 +11,7 @@ from keras_transfer.models.cdan import CDAN
 from keras_transfer.models.dann import DANN
 from keras_transfer.models.dann_self_training import DANNSelfTraining
 from keras_transfer.models.discrepancy_model import DiscrepancyModel
-from keras_transfer.models.lenet import lenet_networks
+from keras_transfer.models.lenet import digit_views, lenet_networks
 from keras_transfer.models.self_training import SelfTraining
 from keras_transfer.models.shot import SHOT
 from keras_transfer.models.target_regularized_model import TargetRegularizedModel
@@ -34,6 +34,7 @@ __all__ = [
     "TwoDomainOutputs",
     "TwoDomainStep",
     "adapt_at_test_time",
+    "digit_views",
     "lenet_networks",
     "register_adaptation_method",
 ]

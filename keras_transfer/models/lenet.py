@@ -83,3 +83,40 @@ def lenet_networks(
         [layers.Dense(100, activation="relu"), layers.Dense(1, dtype="float32")], name="domain_head"
     )
     return features, label_head, domain_head
+
+
+def digit_views(value_range: tuple[float, float] = (0, 255)) -> tuple[keras.Sequential, keras.Sequential]:
+    """Weak and strong views of digit images for self-training (`SelfTraining`, `DANNSelfTraining`).
+
+    The default views of those models flip images horizontally and apply RandAugment, which suit
+    photos, not digits. These are the views of the package's MNIST -> MNIST-M benchmark, demo and
+    tutorial: weak = a random shift of up to 10 % (``RandomTranslation``, constant fill); strong =
+    the same shift, a rotation of up to 5 % of a turn and a colour jitter (brightness 0.3, contrast
+    0.4, saturation 0.3-0.7, hue 0.5) of RGB images whose pixels lie in ``value_range``.
+
+    Returns:
+        ``(weak, strong)``, two `keras.Sequential` models of preprocessing layers (active only in
+        training).
+
+    Example:
+        >>> from keras_transfer.models import digit_views
+        >>> weak, strong = digit_views()
+        >>> [layer.__class__.__name__ for layer in strong.layers]
+        ['RandomTranslation', 'RandomRotation', 'RandomColorJitter']
+    """
+    weak = keras.Sequential([layers.RandomTranslation(0.1, 0.1, fill_mode="constant")], name="weak_view")
+    strong = keras.Sequential(
+        [
+            layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
+            layers.RandomRotation(0.05, fill_mode="constant"),
+            layers.RandomColorJitter(
+                value_range=value_range,
+                brightness_factor=0.3,
+                contrast_factor=0.4,
+                saturation_factor=(0.3, 0.7),
+                hue_factor=0.5,
+            ),
+        ],
+        name="strong_view",
+    )
+    return weak, strong
