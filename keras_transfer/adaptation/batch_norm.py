@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from keras_transfer._validation import check_bool, check_count
-from keras_transfer.adaptation.collapse import check_collapse, warn_if_collapsed
+from keras_transfer.adaptation.collapse import CHECK_ROWS, check_collapse, warn_if_collapsed
 from keras_transfer.policies.batch_norm import batch_norm_layers, recalibrate_batch_norm
 from keras_transfer.streaming import is_dataset
 
@@ -128,11 +128,8 @@ def adapt_batch_norm(
     return count
 
 
-COLLAPSE_CHECK_ROWS = 1024
-
-
 def _sample_probabilities(model, target_x):
-    """The model's outputs on up to ``COLLAPSE_CHECK_ROWS`` target rows when they are class
+    """The model's outputs on up to ``CHECK_ROWS`` target rows when they are class
     probabilities (a 2-D non-negative matrix whose rows sum to 1, or holding NaN); else None."""
     if is_dataset(target_x):  # a tf.data.Dataset
         parts, count = [], 0
@@ -140,13 +137,13 @@ def _sample_probabilities(model, target_x):
             batch = batch[0] if isinstance(batch, (tuple, list)) else batch
             parts.append(np.asarray(batch))
             count += len(parts[-1])
-            if count >= COLLAPSE_CHECK_ROWS:
+            if count >= CHECK_ROWS:
                 break
         if not parts:
             return None
-        rows = np.concatenate(parts)[:COLLAPSE_CHECK_ROWS]
+        rows = np.concatenate(parts)[:CHECK_ROWS]
     elif isinstance(target_x, np.ndarray) or hasattr(target_x, "__array__"):
-        rows = np.asarray(target_x)[:COLLAPSE_CHECK_ROWS]
+        rows = np.asarray(target_x)[:CHECK_ROWS]
     else:
         return None
     outputs = []

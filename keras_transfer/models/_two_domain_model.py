@@ -47,7 +47,7 @@ from keras import ops
 
 from keras_transfer._validation import check_bool, check_finite, check_float
 from keras_transfer.adaptation.batch_norm import adapt_batch_norm as _adapt_batch_norm
-from keras_transfer.adaptation.collapse import check_collapse, warn_if_collapsed
+from keras_transfer.adaptation.collapse import CHECK_ROWS, check_collapse, warn_if_collapsed
 from keras_transfer.image_io import is_path_input
 from keras_transfer.models import _two_domain as td
 from keras_transfer.models._adaptation_weight import (
@@ -151,10 +151,6 @@ class _HeadSelector:
     def __call__(self, variable):
         extractor = {id(v) for v in self.model.feature_extractor.weights}
         return self.base if id(variable) in extractor else self.heads
-
-
-COLLAPSE_CHECK_ROWS = 1024
-"""How many target rows ``fit``'s collapse check predicts (a random subset of larger targets)."""
 
 
 class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
@@ -494,7 +490,7 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
         ``((source_x, target_x), source_y)`` dataset; see the class docstring.
 
         After training (and AdaBN), ``fit`` checks the fitted model for a collapse on the target
-        (`keras_transfer.adaptation.check_collapse` on up to ``COLLAPSE_CHECK_ROWS`` target rows:
+        (`keras_transfer.adaptation.check_collapse` on up to ``CHECK_ROWS`` target rows:
         their predictions against the source labels' class balance, and their features): the
         report is kept in ``collapse_report`` and a positive one raises a
         `keras_transfer.adaptation.CollapseWarning` naming the model's class and the symptom
@@ -579,11 +575,11 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
         return history
 
     def _check_collapse(self, data):
-        """`check_collapse` on up to ``COLLAPSE_CHECK_ROWS`` target rows of the training input."""
+        """`check_collapse` on up to ``CHECK_ROWS`` target rows of the training input."""
         if data.y is not None:  # arrays: the target, and the (cycled) source labels
             target, labels = np.asarray(data.target), np.asarray(data.y)
-            if len(target) > COLLAPSE_CHECK_ROWS:
-                rows = np.random.default_rng(0).choice(len(target), COLLAPSE_CHECK_ROWS, replace=False)
+            if len(target) > CHECK_ROWS:
+                rows = np.random.default_rng(0).choice(len(target), CHECK_ROWS, replace=False)
                 target = target[np.sort(rows)]
         else:  # a dataset of ((source_x, target_x), source_y) batches: its first batches
             targets, label_parts, count = [], [], 0
@@ -591,9 +587,9 @@ class TwoDomainModel(SeedStateSaving, MultiWorkerFit, keras.Model):
                 targets.append(np.asarray(target_batch))
                 label_parts.append(np.asarray(label_batch))
                 count += len(targets[-1])
-                if count >= COLLAPSE_CHECK_ROWS:
+                if count >= CHECK_ROWS:
                     break
-            target, labels = np.concatenate(targets)[:COLLAPSE_CHECK_ROWS], np.concatenate(label_parts)
+            target, labels = np.concatenate(targets)[:CHECK_ROWS], np.concatenate(label_parts)
         extractor = self.feature_extractor
         if isinstance(extractor, keras.Model):  # its compiled predict: the costly part, e.g. a backbone
             extracted = [extractor.predict(target, batch_size=256, verbose=0)]

