@@ -352,6 +352,21 @@ def fit_ours(method, data, pair, lite, epochs, scale, augment=False):
     return model, timer.times
 
 
+class AnnealedLR(keras.callbacks.Callback):
+    """The paper's annealed learning rate for ADAPT's models, set before every batch on each of
+    their optimizers (ADAPT takes no schedule object)."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.schedule = DANNLearningRate(steps)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        rate = float(self.schedule(int(self.model.optimizer.iterations.numpy())))
+        for name in ("optimizer", "optimizer_enc", "optimizer_disc"):
+            if getattr(self.model, name, None) is not None:
+                getattr(self.model, name).learning_rate.assign(rate)
+
+
 def fit_adapt(method, data, pair, lite, epochs, scale, seed):
     """ADAPT 0.4.5 on the same networks, lambda ramp to scale / 2, annealed SGD set per batch."""
     import adapt.feature_based
@@ -377,17 +392,9 @@ def fit_adapt(method, data, pair, lite, epochs, scale, seed):
         model = adapt.feature_based.CDAN(discriminator=disc, lambda_=lam, entropy=True, **common, **optimizer)
     else:  # MDD with ADAPT's defaults (lambda 0.1, gamma 4): its lambda is not a reversal weight
         model = adapt.feature_based.MDD(**common, **optimizer)
-    schedule = DANNLearningRate(steps)
-
-    class AnnealedLR(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            rate = float(schedule(int(self.model.optimizer.iterations.numpy())))
-            for name in ("optimizer", "optimizer_enc", "optimizer_disc"):
-                if getattr(self.model, name, None) is not None:
-                    getattr(self.model, name).learning_rate.assign(rate)
 
     timer = EpochTimer()
-    callbacks = [timer, AnnealedLR()]
+    callbacks = [timer, AnnealedLR(steps)]
     if method != "adapt_mdd":
         callbacks.append(adapt.utils.UpdateLambda(0.0, scale / 2, max_steps=steps, gamma=10.0))
     x, y = xs.astype("float32"), np.eye(10, dtype="float32")[ys]

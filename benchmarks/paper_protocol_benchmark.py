@@ -57,7 +57,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 # benchmarks/ is on sys.path when this runs as a script
-from da_benchmark import Results, accuracy, machine, mean_std  # noqa: E402
+from da_benchmark import AnnealedLR, Results, accuracy, machine, mean_std  # noqa: E402
 from dann_benchmark import EpochTimer  # noqa: E402
 from keras import layers  # noqa: E402
 
@@ -170,17 +170,12 @@ def fit_adapt(data, epochs, steps_each, seed):
         optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
         loss="categorical_crossentropy",
     )
-    schedule = DANNLearningRate(steps)
-
-    class AnnealedLR(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            rate = float(schedule(int(self.model.optimizer.iterations.numpy())))
-            for name in ("optimizer", "optimizer_enc", "optimizer_disc"):
-                if getattr(self.model, name, None) is not None:
-                    getattr(self.model, name).learning_rate.assign(rate)
-
     timer = EpochTimer()
-    callbacks = [timer, AnnealedLR(), adapt.utils.UpdateLambda(0.0, SCALE / 2, max_steps=steps, gamma=10.0)]
+    callbacks = [
+        timer,
+        AnnealedLR(steps),
+        adapt.utils.UpdateLambda(0.0, SCALE / 2, max_steps=steps, gamma=10.0),
+    ]
     y = np.eye(10, dtype="float32")[ys]
     model.fit(xs.astype("float32"), y, epochs=epochs, batch_size=BATCH, verbose=0, callbacks=callbacks)
     return keras.Sequential([model.encoder_, model.task_]), timer.times
