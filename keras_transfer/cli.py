@@ -22,8 +22,8 @@ DEMO_TEST_SIZE = 1000
 QUICK_LABELS = [100]
 QUICK_TEST_SIZE = 200
 DEMO_IMAGE_SIZE = 96
-# "auto": TransferClassifier.fine_tune's recipe (probe head, early stopping on a validation split,
-# keep-better guard); None: every block group trains (UnfreezeAll).
+# "auto": TransferClassifier.fine_tune's recipe (probe head, warm-up + cosine fine-tuning, keep-better
+# guard on a validation split); None: every block group trains (UnfreezeAll).
 DEMO_EPOCHS = "auto"
 DEMO_UNFREEZE = None
 # Options of the transfer demo only: `demo --adaptation` refuses them (their defaults are None so
@@ -112,15 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=int,
         default=None,
-        help="epochs of each fine-tuning phase (default: fine_tune's recipe: the probe as the head, up to 8 "
-        "epochs with early stopping on a validation split); with --adaptation, epochs of "
+        help="epochs of each fine-tuning phase (default: fine_tune's recipe: the probe as the head, then 10 "
+        "epochs of warm-up + cosine, the probe kept unless fine-tuning beats it on a validation split); "
+        "with --adaptation, epochs of "
         f"each training (default: {ADAPTATION_EPOCHS}; 1 with --quick)",
     )
     demo.add_argument(
         "--scratch-epochs",
         type=int,
         default=None,
-        help="epochs of training from scratch (default: twice --epochs, as many passes as fine-tuning)",
+        help="epochs of training from scratch (default: to convergence, early stopping on a validation "
+        "split; with --epochs: twice --epochs, as many passes as fine-tuning)",
     )
     demo.add_argument(
         "--unfreeze",

@@ -1,13 +1,18 @@
-"""The demo's parts that need no training: progress verbosity, the overwrite guard, atomic writes."""
+"""The demo's parts: progress verbosity, the overwrite guard, atomic writes, training from scratch."""
 
 import io
 import os
 
+import keras
 import matplotlib
+import numpy as np
 import pytest
 
 from keras_transfer import demo
 from keras_transfer.demo_support import check_output_folder
+from keras_transfer.models import TransferClassifier
+from keras_transfer.policies import UnfreezeAll, batch_norm_layers
+from tests.policies._helpers import tiny_backbone
 
 matplotlib.use("Agg")
 
@@ -133,3 +138,39 @@ def test_format_table_prints_a_rows_note_under_it():
     assert len(lines) == 4 and lines[2].split()[:2] == ["100", "fine-tuned"]
     assert lines[3].strip() == f"({rows[1]['note']})"
     assert len(demo.format_table(ROWS).splitlines()) == 2  # rows without a note: one line each
+
+
+class _Watch(keras.callbacks.Callback):
+    """Records each epoch's validation loss and the BatchNorm momenta in force while training."""
+
+    def __init__(self):
+        super().__init__()
+        self.val_loss, self.momenta = [], set()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.val_loss.append(logs["val_loss"])
+        self.momenta.update(layer.momentum for layer in batch_norm_layers(self.model))
+
+
+def test_train_from_scratch_stops_on_the_validation_loss_and_keeps_the_best_epoch(monkeypatch):
+    keras.utils.set_random_seed(0)
+    monkeypatch.setattr(demo, "SCRATCH_MAX_EPOCHS", 12)
+    monkeypatch.setattr(demo, "SCRATCH_PATIENCE", 2)
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 10)  # class = brightness: learnable from scratch in a few epochs
+    x = np.clip(rng.normal(0, 20, (30, 32, 32, 3)) + 40 + 70 * y[:, None, None, None], 0, 255)
+    model = TransferClassifier(tiny_backbone(), 3, policy=UnfreezeAll(bn="train"), dropout=0.0)
+    watch = _Watch()
+    best = demo.train_from_scratch(model, x.astype("float32"), y, batch_size=8, callbacks=[watch])
+    assert len(watch.val_loss) <= 12  # a stratified 20% split was held out (there is a val_loss)
+    # the weights kept are those of the epoch with the lowest validation loss
+    assert best == int(np.argmin(watch.val_loss)) + 1
+    if len(watch.val_loss) < 12:  # stopped: `patience` epochs without improvement
+        assert len(watch.val_loss) == best + 2
+    # momentum 0.9 while training (statistics of the current weights), Keras' 0.99 again after
+    assert watch.momenta == {demo.SCRATCH_BN_MOMENTUM}
+    assert {layer.momentum for layer in batch_norm_layers(model)} == {0.99}
+    assert np.mean(model.predict(x, verbose=0).argmax(-1) == y) > 0.6  # learned (chance 1/3)
+    # an int: that many epochs on every image, no split
+    again = TransferClassifier(tiny_backbone("tiny2"), 3, policy=UnfreezeAll(bn="train"), dropout=0.0)
+    assert demo.train_from_scratch(again, x.astype("float32"), y, epochs=2, batch_size=8) == 2

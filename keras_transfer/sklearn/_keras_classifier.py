@@ -381,7 +381,8 @@ def check_estimator_params(est, auto_epochs: bool = False) -> None:
     else:
         check_int(est.epochs, "epochs", min_value=0)
     check_int(est.batch_size, "batch_size", min_value=1)
-    check_float(est.learning_rate, "learning_rate", min_value=0.0, min_inclusive=False)
+    if not (auto_epochs and isinstance(est.learning_rate, str) and est.learning_rate == "auto"):
+        check_float(est.learning_rate, "learning_rate", min_value=0.0, min_inclusive=False)
     check_int(est.verbose, "verbose", min_value=0, max_value=2)
     check_bool(est.resize, "resize")
     check_random_state(est.random_state)

@@ -47,13 +47,15 @@ class FineTunedClassifier(KerasImageClassifier):
             cached frozen features with early stopping on a validation split (the recipe of
             `keras_transfer.models.TransferClassifier.fine_tune`, chosen on validation splits
             of Fashion-MNIST; benchmarks/README.md, "Fine-tuning recipe").
-        epochs: epochs of the fine-tuning phase; ``"auto"`` (default): up to 8 with early
-            stopping, the head-only model kept when fine-tuning does not beat it on the
+        epochs: epochs of the fine-tuning phase; ``"auto"`` (default): 10 (a warm-up + cosine
+            schedule), the head-only model kept when fine-tuning does not beat it on the
             validation split (and then refitted on all the images).
             Without ``validation_data`` or ``validation_split``, the split is a stratified 20%
             when every class has at least 5 images (else 3 epochs, no split).
         batch_size: images per step (training and prediction).
-        learning_rate: fine-tuning learning rate.
+        learning_rate: fine-tuning learning rate; ``"auto"`` (default): 3e-4 (the schedule's
+            peak) with ``epochs="auto"``, 1e-4 with an int ``epochs`` (constant) or a text
+            backbone.
         head_learning_rate: head-phase learning rate.
         class_weight: ``None``, ``"balanced"`` or ``{label: weight}``, multiplied into the
             per-image weights.
@@ -93,7 +95,7 @@ class FineTunedClassifier(KerasImageClassifier):
         head_epochs: int | str = "auto",
         epochs: int | str = "auto",
         batch_size: int = 32,
-        learning_rate: float = 1e-4,
+        learning_rate: float | str = "auto",
         head_learning_rate: float = 3e-3,
         class_weight=None,
         callbacks=None,
