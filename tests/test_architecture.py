@@ -63,6 +63,7 @@ TESTS_OF_PRIVATE_MODULES = {
     "tests/backbones/test_efficientnet_lite.py": "TF-style 'same' padding of the Lite ports (_same_pad) against TensorFlow's",
     "tests/models/test_two_domain.py": "the two-domain input preparation (models._two_domain_data) row by row",
     "tests/models/test_multi_worker_logs.py": "forces the multi-worker switch (models._multi_worker) on in one process",
+    "tests/models/test_fine_tune_recipe.py": "rigs the recipe's validation scores (models._fine_tune_recipe) to reach the refit of a winning fine-tuned probe deterministically",
     "tests/models/test_sample_weight.py": "sample weights travelling with their rows when a domain is cycled",
 }
 

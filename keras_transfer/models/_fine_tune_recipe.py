@@ -5,8 +5,9 @@ The recipe, chosen on validation splits of Fashion-MNIST's training labels (benc
 labelled images; fit the head as the linear probe on cached frozen features; fine-tune at 3e-4
 for `MAX_EPOCHS` with a one-epoch linear warm-up and cosine decay to zero (the whole schedule:
 the validation loss of a run that ended best rose and fell by 0.2 from epoch to epoch, so
-stopping early on it ended runs at a third of their accuracy gain); keep the head-only model when
-fine-tuning does not beat it on the validation split.
+stopping early on it ended runs at a third of their accuracy gain); then keep the best on the
+validation split of the head-only model, the fine-tuned model and the fine-tuned backbone under a
+probe refitted on its features.
 """
 
 from __future__ import annotations

@@ -285,15 +285,21 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         - ``schedule="auto"``: with ``epochs="auto"``, ``"cosine"``: one epoch of linear warm-up
           to ``learning_rate``, then cosine decay to zero over the planned epochs; with an int
           ``epochs``, ``"constant"``: a fixed rate, as before.
-        - ``keep_better=True``: when the fine-tuned model does not beat the head-only model on the
-          validation split (accuracy, then loss), the head-only weights are restored, so
+        - ``keep_better=True``: after fine-tuning, up to three models are scored on the
+          validation split (accuracy, then loss): the head-only model (``"head"``), the
+          fine-tuned model (``"fine_tune"``) and, when the head is the logistic-regression probe,
+          the fine-tuned backbone under a probe refitted on its features (``"fine_tune_probe"``:
+          logistic regression fitted to convergence, where the fine-tuned head ended with dropout
+          and a decaying rate). The best is kept (a tie goes to the one listed first), so
           fine-tuning never ends below the linear probe it started from (on that split). Only
           when the head phase ran in this call and the validation data are in memory.
         - ``refit=True``: when the head-only model wins on the automatic split, it is fitted
           again on all the labelled images (phase ``"head_refit"``), so it is the linear probe on
-          every label; a fine-tuned winner is kept as validated. ``refit="all"`` also retrains a
-          fine-tuned winner from the pretrained weights on all the labels for the epochs the
-          split ran (phase ``"fine_tune_refit"``); it scored lower in our study.
+          every label; when ``"fine_tune_probe"`` wins, its probe is refitted on the fine-tuned
+          features of every labelled image; a fine-tuned winner is kept as validated.
+          ``refit="all"`` also retrains a fine-tuned winner from the pretrained weights on all
+          the labels for the epochs the split ran (phase ``"fine_tune_refit"``); it scored lower
+          in our study.
         - ``time_budget``: seconds the fine-tuning phase may take; it stops before an epoch that
           would end later (``None``: no limit).
 
@@ -307,8 +313,9 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         Returns:
             A ``History`` covering both phases: ``history.history["phase"]`` names each epoch's
             phase and ``self.phases`` lists ``(phase, first_epoch, last_epoch)``.
-            ``self.fine_tune_selection`` records the validation scores and which model was kept
-            (``"head"`` or ``"fine_tune"``; ``None`` without a validation split).
+            ``self.fine_tune_selection`` records the validation accuracies and which model was
+            kept (``"head"``, ``"fine_tune"`` or ``"fine_tune_probe"``; ``None`` without a
+            validation split).
         """
         head_learning_rate = check_float(
             head_learning_rate, "head_learning_rate", min_value=0, min_inclusive=False
@@ -345,6 +352,7 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
         self.phases = []
         self.fine_tune_selection = None
         resumed = backup_epoch(callbacks)
+        probe_head = False  # whether the head phase fitted the logistic-regression probe
         on_features = head_epochs == "auto" and not callbacks and isinstance(x, np.ndarray)
         if head_epochs == "auto" and not on_features:  # image epochs: a few, as before
             head_epochs = recipe.HEAD_EPOCHS_ON_IMAGES
@@ -365,8 +373,8 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
                 )
                 head_epochs = 0  # the fine-tuning phase's epochs count from 0 (no image epochs)
                 # the logistic-regression head (one "epoch") is refitted as such on all labels
-                probe = type(self.classifier) is keras.layers.Dense
-                best_head_epochs = "auto" if probe else recipe.best_epochs(h)
+                probe_head = type(self.classifier) is keras.layers.Dense
+                best_head_epochs = "auto" if probe_head else recipe.best_epochs(h)
             else:
                 h = self.fit(x, y, epochs=head_epochs, callbacks=callbacks, **fit_kwargs)
             histories.append(("head", h))
@@ -393,21 +401,46 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
             histories.append(("fine_tune", h))
             if head_score is not None:
                 tuned_score = recipe.validation_score(self, validation)
-                kept = "fine_tune" if tuned_score > head_score else "head"
-                if kept == "head":
-                    self.set_weights(head_weights)
+                scores = {"head": head_score, "fine_tune": tuned_score}
+                weights = {"head": head_weights, "fine_tune": self.get_weights()}
+                if probe_head:
+                    # the linear probe again, on the fine-tuned features: the fine-tuned head
+                    # was trained with dropout and a decaying rate, logistic regression fits it
+                    # to convergence (on all the labels once it wins, below)
+                    recipe.logistic_regression_head(
+                        self,
+                        recipe.features_of(self.backbone, x),
+                        y,
+                        None,
+                        fit_kwargs,
+                    )
+                    scores["fine_tune_probe"] = recipe.validation_score(self, validation)
+                    weights["fine_tune_probe"] = self.get_weights()
+                # the best on the split; a tie goes to the simpler model (listed first)
+                kept = max(scores, key=lambda k: scores[k])
+                self.set_weights(weights[kept])
                 selection = {
                     "kept": kept,
-                    "head_val_accuracy": head_score[0],
-                    "fine_tune_val_accuracy": tuned_score[0],
+                    **{f"{k}_val_accuracy": v[0] for k, v in scores.items()},
                 }
+                if initial_weights is not None and kept == "fine_tune_probe" and refit != "all":
+                    # the probe on the fine-tuned features of every label, as the head-only
+                    # winner is refitted on every label below
+                    recipe.logistic_regression_head(
+                        self,
+                        recipe.features_of(self.backbone, everything[0]),
+                        everything[1],
+                        None,
+                        everything[2],
+                    )
+                    selection.update(refit_probe=True)
                 if initial_weights is not None and on_features and (kept == "head" or refit == "all"):
                     # the head-only model won: refit it on every label (the probe on all of them).
                     # A fine-tuned winner is kept as validated: refitted for the chosen epochs on
                     # all labels it scored 0.783 and 0.785 test vs 0.808 for the validated one
                     # (Fashion-MNIST, 1,000 labels, seed 0; benchmarks/README.md).
                     self.set_weights(initial_weights)
-                    best_epochs = len(h.epoch) if kept == "fine_tune" else 0
+                    best_epochs = 0 if kept == "head" else len(h.epoch)
                     histories += recipe.refit_on_all(
                         self,
                         *everything,
@@ -422,6 +455,14 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
                             else learning_rate
                         ),
                     )
+                    if kept == "fine_tune_probe":
+                        recipe.logistic_regression_head(
+                            self,
+                            recipe.features_of(self.backbone, everything[0]),
+                            everything[1],
+                            None,
+                            everything[2],
+                        )
                     selection.update(refit_head_epochs=best_head_epochs, refit_epochs=best_epochs)
                 # a plain dict, assigned once (Keras tracks dict attributes of a model)
                 self.fine_tune_selection = selection

@@ -63,7 +63,9 @@ def test_fine_tune_recipe_head_on_features_and_auto_split_rules():
     # the head phase is the linear probe: logistic regression on the cached features
     assert history.history["phase"].count("head") == 1
     selection = model.fine_tune_selection
-    assert selection["kept"] in ("head", "fine_tune")
+    # three models scored on the split: head only, fine-tuned, fine-tuned + a refitted probe
+    scores = {k: selection[f"{k}_val_accuracy"] for k in ("head", "fine_tune", "fine_tune_probe")}
+    assert selection["kept"] in scores and scores[selection["kept"]] == max(scores.values())
     tuned = history.history["phase"].count("fine_tune")
     assert tuned == 10  # the whole warm-up + cosine schedule, no early stopping
     if selection["kept"] == "head":  # the probe is refitted on all 30 images
@@ -90,3 +92,41 @@ def test_fine_tune_recipe_bad_arguments():
         model.fine_tune(x, y, time_budget=0, verbose=0)
     with pytest.raises(ValueError, match="`validation_split`"):
         model.fine_tune(x, y, validation_split=1.5, verbose=0)
+
+
+@pytest.mark.backend_neutral
+def test_a_winning_fine_tuned_probe_is_refitted_on_every_label(monkeypatch):
+    """When the fine-tuned backbone under a refitted probe wins on the split, the head ends as
+    scikit-learn's LogisticRegression(C=1) fitted on the fine-tuned features of every image."""
+    from sklearn.linear_model import LogisticRegression
+
+    from keras_transfer.models import _fine_tune_recipe as recipe
+
+    real = recipe.validation_score
+    calls = []
+
+    def only_the_third_can_win(model, validation):  # scored in order: head, fine-tuned, + probe
+        calls.append(None)
+        accuracy, neg_loss = real(model, validation)
+        return (accuracy - 1.0, neg_loss) if len(calls) < 3 else (accuracy, neg_loss)
+
+    monkeypatch.setattr(recipe, "validation_score", only_the_third_can_win)
+    keras.utils.set_random_seed(0)
+    x, y = _separable(n_per_class=10)
+    model = TransferClassifier(tiny_backbone(), num_classes=3, policy=UnfreezeAll(), dropout=0.0)
+    pretrained = [keras.ops.convert_to_numpy(w) for w in model.backbone.trainable_weights]
+    model.fine_tune(x, y, epochs="auto", learning_rate=1e-2, batch_size=8, verbose=0)
+    selection = model.fine_tune_selection
+    assert len(calls) == 3  # head only, fine-tuned, fine-tuned + probe
+    assert selection["kept"] == "fine_tune_probe" and selection["refit_probe"]
+    # the backbone is the fine-tuned one ...
+    assert any(
+        not np.allclose(keras.ops.convert_to_numpy(w), p)
+        for w, p in zip(model.backbone.trainable_weights, pretrained)
+    )
+    # ... and the head is the probe on its features of all 30 images, not of the 24 of the split
+    features = model.backbone.predict(x, verbose=0)
+    probe = LogisticRegression(C=1.0, max_iter=2000).fit(features, y)
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in model.classifier.weights)
+    np.testing.assert_allclose(kernel, probe.coef_.T, rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(bias, probe.intercept_, rtol=1e-3, atol=1e-4)
