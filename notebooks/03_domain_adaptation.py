@@ -496,7 +496,7 @@ print(
 #   enough target images to align.
 # * **Label-free selection is imperfect** (section 5): single scores often pick the wrong model,
 #   and even the rule `auto` uses (reverse validation, the best of about 40 rules on the benchmark
-#   pairs) missed the best candidate by 7 points on one of 11 pair-seeds. Fifty labelled target
+#   pairs) missed the best candidate by 7 points on one of 12 pair-seeds. Fifty labelled target
 #   images did better there (within 2.1 points of the best on every pair-seed): label a few if you
 #   can, and pass them as `X_target_val`/`y_target_val`.
 # * **One seed.** Everything above is one seed and one split; seed-to-seed spread is about
