@@ -141,23 +141,23 @@ def test_format_table_prints_a_rows_note_under_it():
 
 
 class _Watch(keras.callbacks.Callback):
-    """Records each epoch's validation loss, and the first BatchNorm layer's moving variance as the
+    """Records each epoch's validation accuracy, and the first BatchNorm layer's moving variance as the
     validation pass used it next to the variance it would have straight from Keras' training."""
 
     def __init__(self):
         super().__init__()
-        self.val_loss, self.used, self.trained = [], [], []
+        self.val_accuracy, self.used, self.trained = [], [], []
 
     def on_train_batch_end(self, batch, logs=None):
         self.trained_variance = keras.ops.convert_to_numpy(batch_norm_layers(self.model)[0].moving_variance)
 
     def on_epoch_end(self, epoch, logs=None):
-        self.val_loss.append(logs["val_loss"])
+        self.val_accuracy.append(logs["val_accuracy"])
         self.used.append(keras.ops.convert_to_numpy(batch_norm_layers(self.model)[0].moving_variance))
         self.trained.append(self.trained_variance)
 
 
-def test_train_from_scratch_stops_on_the_validation_loss_and_keeps_the_best_epoch(monkeypatch):
+def test_train_from_scratch_stops_on_the_validation_accuracy_and_keeps_the_best_epoch(monkeypatch):
     keras.utils.set_random_seed(0)
     monkeypatch.setattr(demo, "SCRATCH_MAX_EPOCHS", 12)
     monkeypatch.setattr(demo, "SCRATCH_PATIENCE", 2)
@@ -167,11 +167,11 @@ def test_train_from_scratch_stops_on_the_validation_loss_and_keeps_the_best_epoc
     model = TransferClassifier(tiny_backbone(), 3, policy=UnfreezeAll(bn="train"), dropout=0.0)
     watch = _Watch()
     best = demo.train_from_scratch(model, x.astype("float32"), y, batch_size=8, callbacks=[watch])
-    assert len(watch.val_loss) <= 12  # a stratified 20% split was held out (there is a val_loss)
-    # the weights kept are those of the epoch with the lowest validation loss
-    assert best == int(np.argmin(watch.val_loss)) + 1
-    if len(watch.val_loss) < 12:  # stopped: `patience` epochs without improvement
-        assert len(watch.val_loss) == best + 2
+    assert len(watch.val_accuracy) <= 12  # a stratified 20% split was held out (a val_accuracy)
+    # the weights kept are those of the (first) epoch with the highest validation accuracy
+    assert best == int(np.argmax(watch.val_accuracy)) + 1
+    if len(watch.val_accuracy) < 12:  # stopped: `patience` epochs without improvement
+        assert len(watch.val_accuracy) == best + 2
     # validation used re-estimated statistics, not Keras' moving averages (which after 3 steps
     # at momentum 0.99 are still ~97% their initial 1.0)
     assert not np.allclose(watch.used[0], watch.trained[0], rtol=0.05)
