@@ -423,17 +423,6 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
                     "kept": kept,
                     **{f"{k}_val_accuracy": v[0] for k, v in scores.items()},
                 }
-                if initial_weights is not None and kept == "fine_tune_probe" and refit != "all":
-                    # the probe on the fine-tuned features of every label, as the head-only
-                    # winner is refitted on every label below
-                    recipe.logistic_regression_head(
-                        self,
-                        recipe.features_of(self.backbone, everything[0]),
-                        everything[1],
-                        None,
-                        everything[2],
-                    )
-                    selection.update(refit_probe=True)
                 if initial_weights is not None and on_features and (kept == "head" or refit == "all"):
                     # the head-only model won: refit it on every label (the probe on all of them).
                     # A fine-tuned winner is kept as validated: refitted for the chosen epochs on
@@ -455,15 +444,14 @@ class TransferClassifier(SeedStateSaving, MultiWorkerFit, keras.Model):
                             else learning_rate
                         ),
                     )
-                    if kept == "fine_tune_probe":
-                        recipe.logistic_regression_head(
-                            self,
-                            recipe.features_of(self.backbone, everything[0]),
-                            everything[1],
-                            None,
-                            everything[2],
-                        )
                     selection.update(refit_head_epochs=best_head_epochs, refit_epochs=best_epochs)
+                if initial_weights is not None and kept == "fine_tune_probe":
+                    # the probe on the fine-tuned features of every label (after the retraining
+                    # above with refit="all"), as a head-only winner is refitted on every label
+                    x_all, y_all, kwargs_all = everything
+                    features = recipe.features_of(self.backbone, x_all)
+                    recipe.logistic_regression_head(self, features, y_all, None, kwargs_all)
+                    selection.update(refit_probe=True)
                 # a plain dict, assigned once (Keras tracks dict attributes of a model)
                 self.fine_tune_selection = selection
         return _merge(histories, self)
