@@ -519,5 +519,7 @@ def _merge(histories, model):
         for key, values in h.history.items():
             merged.history.setdefault(key, [None] * first).extend(values)
         merged.history["phase"].extend([phase] * len(h.epoch))
+        for values in merged.history.values():  # a metric this phase lacks (no val_* in a refit)
+            values.extend([None] * (len(merged.epoch) - len(values)))
         model.phases.append((phase, h.epoch[0] if h.epoch else first, h.epoch[-1] if h.epoch else first))
     return merged

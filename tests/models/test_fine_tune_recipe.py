@@ -130,3 +130,33 @@ def test_a_winning_fine_tuned_probe_is_refitted_on_every_label(monkeypatch):
     kernel, bias = (keras.ops.convert_to_numpy(w) for w in model.classifier.weights)
     np.testing.assert_allclose(kernel, probe.coef_.T, rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(bias, probe.intercept_, rtol=1e-3, atol=1e-4)
+
+
+def test_a_kept_probe_is_refitted_and_the_history_stays_one_value_per_epoch(monkeypatch):
+    """The head-only model wins: it is refitted on every label (a phase without validation), and
+    every metric still has one value per epoch (None where the phase had none), so the history
+    plots (the demo's --quick run failed here before)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from keras_transfer.models import _fine_tune_recipe as recipe
+    from keras_transfer.plots import plot_history
+
+    real = recipe.validation_score
+    calls = []
+
+    def only_the_first_can_win(model, validation):  # scored in order: head, fine-tuned, + probe
+        calls.append(None)
+        accuracy, neg_loss = real(model, validation)
+        return (accuracy, neg_loss) if len(calls) == 1 else (accuracy - 1.0, neg_loss)
+
+    monkeypatch.setattr(recipe, "validation_score", only_the_first_can_win)
+    x, y = _separable(n_per_class=10)
+    model = TransferClassifier(tiny_backbone(), num_classes=3, policy=UnfreezeAll(), dropout=0.0)
+    history = model.fine_tune(x, y, epochs="auto", batch_size=8, verbose=0)
+    assert model.fine_tune_selection["kept"] == "head"
+    assert history.history["phase"] == ["head"] + ["fine_tune"] * 10 + ["head_refit"]
+    assert {len(v) for v in history.history.values()} == {len(history.epoch)} == {12}
+    assert history.history["val_accuracy"][-1] is None and history.history["accuracy"][-1] is not None
+    fig = plot_history(history)
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
