@@ -171,7 +171,7 @@ def run_demo(
         f_train = demo_support.predict_in_equal_batches(frozen, x, progress)
         head = LogisticRegression(max_iter=2000, C=1.0).fit(f_train, y)
         record(len(x), "pretrained features + logistic regression", head.score(f_test, y_test), clock)
-        # 2. two-phase fine-tuning with a trainability policy
+        # 2. fine-tuning with a trainability policy (fine_tune's recipe)
         say(f"fine-tuning: {tuned_name[len('fine-tuned (') : -1]}")
         clock = time.perf_counter()
         clf = TransferClassifier(
@@ -353,7 +353,8 @@ def _write_files(output, rows, histories, fine_tuned, plot_accuracy_vs_labels, p
     if histories:
         largest = max(histories)
         fig = plot_history(histories[largest], metrics=("loss", "accuracy"))
-        fig.suptitle(f"two-phase fine-tuning, {largest} labels")
+        phases = ", ".join(dict.fromkeys(histories[largest].history.get("phase", [])))
+        fig.suptitle(f"fine-tuning, {largest} labels" + (f" (phases: {phases})" if phases else ""))
         figures["fine_tuning_history.png"] = fig
     for name, fig in figures.items():
         demo_support.save_png(fig, os.path.join(output, name))
