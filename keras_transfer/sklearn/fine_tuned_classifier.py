@@ -43,13 +43,14 @@ class FineTunedClassifier(KerasImageClassifier):
             such as ``"freeze_all"``, or ``None`` (unfreeze everything), resolved by
             `keras_transfer.policies.as_policy`. Deep-copied in ``fit``, never modified.
         dropout: dropout rate before the softmax head.
-        head_epochs: epochs of the head-only phase; ``"auto"`` (default): the head trains on
-            cached frozen features with early stopping on a validation split (the recipe of
+        head_epochs: epochs of the head-only phase; ``"auto"`` (default): the head is the
+            linear probe, logistic regression fitted on cached frozen features (the recipe of
             `keras_transfer.models.TransferClassifier.fine_tune`, chosen on validation splits
             of Fashion-MNIST; benchmarks/README.md, "Fine-tuning recipe").
         epochs: epochs of the fine-tuning phase; ``"auto"`` (default): 10 (a warm-up + cosine
-            schedule), the head-only model kept when fine-tuning does not beat it on the
-            validation split (and then refitted on all the images).
+            schedule), then the best on the validation split is kept among the head-only model,
+            the fine-tuned model and the fine-tuned backbone under a refitted probe (a probe
+            head is refitted on all the images).
             Without ``validation_data`` or ``validation_split``, the split is a stratified 20%
             when every class has at least 5 images (else 3 epochs, no split).
         batch_size: images per step (training and prediction).
