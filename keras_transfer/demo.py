@@ -11,9 +11,9 @@ Shipped Fashion-MNIST, the embedded pretrained EfficientNet-Lite0, and at each l
    recipe"). The table says which model was kept, so a fine-tuned row that equals the probe is
    read as such;
 3. the same architecture trained from scratch (random weights, everything trainable) to
-   convergence: Adam 1e-3 until the loss on a stratified 20% validation split of the labels stops
-   improving (`train_from_scratch`), BatchNorm statistics re-estimated on the training images
-   before evaluation.
+   convergence: Adam 1e-3 until the accuracy on a stratified 20% validation split of the labels
+   stops improving (`train_from_scratch`), BatchNorm statistics re-estimated on the training
+   images before evaluation.
 
 Every file is written atomically (`keras_transfer.atomic_files.atomic_write`) into a staging folder,
 and the set is moved into ``output`` at the end, after a second check for results that appeared
@@ -270,7 +270,7 @@ def train_from_scratch(
         stop = keras.callbacks.EarlyStopping(
             "val_accuracy", patience=SCRATCH_PATIENCE, restore_best_weights=True
         )
-        callbacks = [_RecalibrateBeforeValidation(x_fit), *callbacks, stop]
+        callbacks = [_recalibrate_before_validation(x_fit), *callbacks, stop]
     history = model.fit(
         x_fit,
         y_fit,
@@ -285,7 +285,7 @@ def train_from_scratch(
     return int(stop.best_epoch + 1) if stop is not None else len(history.epoch)
 
 
-def _RecalibrateBeforeValidation(images):
+def _recalibrate_before_validation(images):
     """A Keras callback: BatchNorm statistics re-estimated before each validation pass on
     `SCRATCH_RECALIBRATION_BATCHES` batches of 64 of ``images``, drawn at random once."""
     import keras

@@ -72,7 +72,7 @@ def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), phases:
         epochs = np.arange(1, len(data[metric]) + 1)
         ax.plot(epochs, _values(data[metric]), marker="o", label=f"train {metric}")
         if f"val_{metric}" in data:  # None (an epoch without validation) leaves a gap
-            ax.plot(epochs, _values(data[f"val_{metric}"], len(epochs)), marker="s", label=f"val {metric}")
+            ax.plot(epochs, _values(data[f"val_{metric}"]), marker="s", label=f"val {metric}")
         for i in range(1, len(phases)):
             if phases[i] != phases[i - 1]:
                 ax.axvline(i + 0.5, color="gray", linestyle="--")
@@ -85,13 +85,9 @@ def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), phases:
     return fig
 
 
-def _values(values, length: int | None = None) -> np.ndarray:
-    """Per-epoch values as floats, None as NaN (matplotlib leaves a gap), padded with NaN to
-    ``length`` (a validation curve that stops before the training curve)."""
-    out = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
-    if length is not None and len(out) < length:
-        out = np.concatenate([out, np.full(length - len(out), np.nan)])
-    return out
+def _values(values) -> np.ndarray:
+    """Per-epoch values as floats, None as NaN (matplotlib leaves a gap there)."""
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
 
 
 def plot_accuracy_vs_labels(results: Mapping[str, Mapping[int, float]], chance: float | None = None, ax=None):

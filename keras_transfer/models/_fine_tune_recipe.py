@@ -4,8 +4,9 @@ The recipe, chosen on validation splits of Fashion-MNIST's training labels (benc
 "Fine-tuning recipe"): hold out a stratified validation split when every class has enough
 labelled images; fit the head as the linear probe on cached frozen features; fine-tune at 3e-4
 for `MAX_EPOCHS` with a one-epoch linear warm-up and cosine decay to zero (the whole schedule:
-the validation loss of a run that ended best rose and fell by 0.2 from epoch to epoch, so
-stopping early on it ended runs at a third of their accuracy gain); then keep the best on the
+the validation loss rose and fell by up to 0.2 from epoch to epoch, so stopping early on it with
+patience 2 would have stopped a run at epoch 6 and kept epoch 4, validation accuracy 0.825,
+where the whole schedule ended at 0.840); then keep the best on the
 validation split of the head-only model, the fine-tuned model and the fine-tuned backbone under a
 probe refitted on its features.
 """
@@ -24,7 +25,7 @@ MAX_HEAD_EPOCHS = 100  # on cached features an epoch costs milliseconds; early s
 HEAD_EPOCHS_WITHOUT_VALIDATION = 30
 HEAD_EPOCHS_ON_IMAGES = 3  # "auto" when the head cannot train on cached features
 MAX_EPOCHS = 10  # fine-tuning epochs with a validation split: the whole warm-up + cosine schedule
-LEARNING_RATE = 3e-4  # the fine-tuning phase's peak rate (1e-4 gained a third as much in 8 epochs)
+LEARNING_RATE = 3e-4  # the peak rate: validation 0.860 against 0.815 at 1e-4 (same 12-epoch schedule)
 CONSTANT_LEARNING_RATE = 1e-4  # "auto" with an int `epochs`: the constant rate of the two-phase recipe
 EPOCHS_WITHOUT_VALIDATION = 3
 
