@@ -294,6 +294,13 @@ def adapt_at_test_time(
 ):
     """TENT in one call: a copy of ``model`` adapted to the unlabelled test inputs ``x``.
 
+    TENT, like AdaBN, assumes ``model`` trained with the statistics its BatchNorm layers hold
+    (trained from scratch or fine-tuned on the source): it normalises with test statistics in
+    every BatchNorm layer, frozen ones included. A head trained on a frozen pretrained backbone
+    that kept its ImageNet statistics breaks that assumption (see
+    `keras_transfer.adaptation.adapt_batch_norm`, "When it is valid"); the collapse check below
+    is the guard against what then happens.
+
     Runs `TENT` offline over ``x`` (``epochs`` passes of shuffled batches of ``batch_size``, one
     entropy-minimisation step per batch on the BatchNorm affine parameters, optimizer
     ``optimizer``, default the paper's Adam(1e-3)), then re-estimates the BatchNorm moving

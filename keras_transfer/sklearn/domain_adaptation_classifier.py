@@ -30,8 +30,12 @@ class DomainAdaptationClassifier(KerasImageClassifier):
     trained on the source labels plus the adaptation term of ``method``:
 
     - ``"source_only"``: no adaptation (the baseline every method must beat).
-    - ``"adabn"``: source-only, then the BatchNorm statistics are re-estimated on the target
-      (Li et al., ICLR-W 2017; `keras_transfer.adaptation.adapt_batch_norm`).
+    - ``"adabn"``: source-only with a BatchNormalization layer on the pooled backbone features,
+      then the statistics of every trainable BatchNorm layer are re-estimated on the target (Li
+      et al., ICLR-W 2017; `keras_transfer.adaptation.adapt_batch_norm`). A frozen backbone
+      keeps its pretraining statistics in both domains (the layers after them never trained on
+      source-normalised values), so with the default frozen backbone the domain is carried by
+      the feature layer; with ``train_backbone=True`` by the backbone's layers too.
     - ``"dann"``: gradient reversal against a domain classifier (Ganin et al., JMLR 2016;
       `keras_transfer.models.DANN`). ``"cdan"`` / ``"cdan+e"``: the classifier conditioned on the
       predictions, + entropy conditioning (Long et al., NeurIPS 2018; `keras_transfer.models.CDAN`).
@@ -343,10 +347,11 @@ class DomainAdaptationClassifier(KerasImageClassifier):
         self._seed()
         backbone = build_backbone(self) if backbone is None else backbone
         backbone.trainable = bool(self.train_backbone)
-        features = keras.Sequential(
-            [backbone, keras.layers.Dense(int(self.bottleneck), activation="relu", name="bottleneck")],
-            name="adapted_features",
-        )
+        layers = [backbone]
+        if _methods.feature_norm(method):
+            layers.append(keras.layers.BatchNormalization(name="feature_norm"))
+        layers.append(keras.layers.Dense(int(self.bottleneck), activation="relu", name="bottleneck"))
+        features = keras.Sequential(layers, name="adapted_features")
         model = _methods.build(method, features, len(self.classes_), self.adaptation_weight)
         history = _methods.train(
             method,
@@ -392,14 +397,15 @@ class DomainAdaptationClassifier(KerasImageClassifier):
                 # source, a good adapted model loses source accuracy it has and the guard refuses
                 # it. AdaBN's rule is per domain: the held-out source rows are scored with
                 # statistics re-estimated on the source training rows, then the target's restored.
-                # AdaBN (the method) re-estimates frozen BatchNorm layers too: so does its source side.
+                # A method that re-estimates frozen BatchNorm layers too (TENT) has its source
+                # side re-estimated the same way.
                 context = contextlib.nullcontext()
                 if _methods.fitted_with_adabn(model) or name == "adabn":
                     context = batch_norm_statistics(
                         model,
                         images[s_train],
                         batch_size=int(self.batch_size),
-                        include_frozen=name == "adabn",
+                        include_frozen=_methods.adapts_frozen_batch_norm(name),
                     )
                 with context:
                     source_side = (self._run(model, images[s_held]), self._run(features, images[s_held]))
@@ -441,7 +447,8 @@ class DomainAdaptationClassifier(KerasImageClassifier):
             if _methods.needs_rgb(name) and _text.is_text_backbone(self.backbone):
                 table[name] = {"status": _text.IMAGE_ONLY_STATUS}
                 continue
-            # AdaBN is its own fit: its head learns on source-normalised features (see `_methods.train`)
+            # AdaBN is its own fit: its network has a BatchNorm layer on the pooled features (see
+            # `_methods.train`)
             evaluate(name, *self._fit_method(name, *train)[:2])
         if labelled is not None:
             return _auto.choose_with_labels(table, correct, labelled_correct), table, shift

@@ -57,9 +57,23 @@ def test_domain_adaptation_classifier_adabn_uses_target_statistics(domains):
     kw = dict(TINY_BN_CNN, epochs=1, random_state=0)
     source_only = _clf(method="source_only", **kw).fit(Xs, ys, X_target=Xt)
     adabn = _clf(method="adabn", **kw).fit(Xs, ys, X_target=Xt)
+    # the frozen backbone keeps its statistics (those source-only has) ...
     bn = [v for v in adabn.model_.weights if "moving_mean" in v.path][0]
     same = [v for v in source_only.model_.weights if v.path == bn.path][0]
-    assert not np.allclose(bn.numpy(), same.numpy())  # re-estimated on the inverted digits
+    np.testing.assert_array_equal(bn.numpy(), same.numpy())
+    # ... and the BatchNorm layer on the pooled features holds the target's: the mean of the
+    # pooled target features (averaged over batches: equal to 0.5%), far from the source's
+    features = adabn.model_.layers[0]
+
+    def pooled_mean(X):
+        images = adabn._model_inputs(adabn._images(X, reset=False, size=adabn.input_size_))
+        return features.layers[0].predict(images, verbose=0).mean(0)
+
+    norm = features.get_layer("feature_norm")
+    np.testing.assert_allclose(norm.moving_mean.numpy(), pooled_mean(Xt), rtol=5e-3, atol=1e-4)
+    assert not np.allclose(norm.moving_mean.numpy(), pooled_mean(Xs), rtol=0.1)
+    assert not np.allclose(norm.moving_mean.numpy(), 0.0)
+    assert "feature_norm" not in [layer.name for layer in source_only.model_.layers[0].layers]
 
 
 def test_domain_adaptation_classifier_pickle_round_trip(domains):
