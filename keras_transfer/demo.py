@@ -10,10 +10,17 @@ Shipped Fashion-MNIST, the embedded pretrained EfficientNet-Lite0, and at each l
    refitted on its features (on every label once chosen); benchmarks/README.md, "Fine-tuning
    recipe"). The table says which model was kept, so a fine-tuned row that equals the probe is
    read as such;
-3. the same architecture trained from scratch (random weights, everything trainable) to
-   convergence: Adam 1e-3 until the accuracy on a stratified 20% validation split of the labels
-   stops improving (`train_from_scratch`), BatchNorm statistics re-estimated on the training
-   images before evaluation.
+3. at the label budgets in ``scratch_labels`` (default: the smallest), the same architecture
+   trained from scratch (random weights, everything trainable) to convergence: Adam 1e-3 until
+   the accuracy on a stratified 20% validation split of the labels stops improving
+   (`train_from_scratch`), BatchNorm statistics re-estimated on the training images before
+   evaluation. To convergence at 1,000 labels it costs more than the rest of the demo together
+   (371-415 s of 612-798 s wall time in the 3-seed runs, benchmarks/README.md), so the default
+   demo (about 4-5 minutes on 2 cores) trains it at 100 labels only and
+   ``keras-transfer demo --scratch-labels 100 1000`` gives the full table.
+
+Each label budget starts from the same random seed, so the rows of a budget do not depend on which
+other budgets ran or had a from-scratch row.
 
 Every file is written atomically (`keras_transfer.atomic_files.atomic_write`) into a staging folder,
 and the set is moved into ``output`` at the end, after a second check for results that appeared
@@ -83,6 +90,7 @@ def run_demo(
     epochs: int | str = "auto",
     unfreeze: int | None = None,
     scratch_epochs: int | str | None = None,
+    scratch_labels: list[int] | None = None,
     backbone: str | None = None,
     seed: int = 0,
     overwrite: bool = False,
@@ -104,6 +112,8 @@ def run_demo(
         scratch_epochs: epochs of training from scratch (``None``: ``2 * epochs`` with an int
             ``epochs``, the same number of passes as the two fine-tuning phases; with
             ``"auto"``, ``"auto"``: to convergence, see `train_from_scratch`).
+        scratch_labels: the label budgets (values of ``labels``) that also get the from-scratch
+            row; ``None`` (default): the smallest budget only; ``[]``: none.
         backbone: registry name (default `keras_transfer.backbones.DEFAULT_BACKBONE`); it needs
             shipped or cached ``"imagenet"`` weights.
         seed: seed of the data subsets and of the weights' initialisation.
@@ -130,6 +140,7 @@ def run_demo(
     from keras_transfer.policies import UnfreezeAll, UnfreezeTop
 
     backbone = DEFAULT_BACKBONE if backbone is None else backbone
+    scratch_labels = _check_scratch_labels(scratch_labels, labels)
     demo_support.check_output_folder(output, overwrite, RESULT_FILES)
     keras.utils.set_random_seed(seed)
     num_classes = 10
@@ -164,6 +175,7 @@ def run_demo(
     for n in labels:
         x, y = load_fashion_mnist("train", source="subset", num_per_class=max(1, n // num_classes), seed=seed)
         x = x[..., None]
+        keras.utils.set_random_seed(seed)  # the budget's rows do not depend on the budgets before it
         say(f"\n== {len(x)} labelled images ==")
         # 1. frozen features + scikit-learn head
         say("feature extraction + logistic regression")
@@ -202,6 +214,8 @@ def run_demo(
             _kept_note(clf.fine_tune_selection),
         )
         histories[len(x)], fine_tuned = history, clf
+        if n not in scratch_labels:
+            continue
         # 3. same architecture from scratch
         say("from scratch")
         clock = time.perf_counter()
@@ -225,6 +239,21 @@ def run_demo(
     if verbose:
         print("\n" + format_table(rows))
     return rows
+
+
+def _check_scratch_labels(scratch_labels, labels) -> set:
+    """The label budgets that get a from-scratch row (a checked subset of ``labels``)."""
+    labels = list(labels)
+    if scratch_labels is None:
+        return {min(labels)} if labels else set()
+    chosen = list(scratch_labels)
+    unknown = [n for n in chosen if n not in labels]
+    if unknown:
+        raise ValueError(
+            f"`scratch_labels` must be values of `labels` {labels}; received {chosen} "
+            f"({', '.join(map(str, unknown))} not among them)."
+        )
+    return set(chosen)
 
 
 def train_from_scratch(

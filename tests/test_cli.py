@@ -28,6 +28,7 @@ def test_help_explains_every_demo_option(capsys):
         "--image-size",
         "--epochs",
         "--scratch-epochs",
+        "--scratch-labels",
         "--unfreeze",
         "--backbone",
         "--seed",
@@ -77,6 +78,20 @@ def test_quick_is_the_full_demos_first_row_on_fewer_test_images(monkeypatch, tmp
     assert (full["epochs"], full["unfreeze"]) == ("auto", None)  # fine_tune's recipe, UnfreezeAll
     mine = _demo_arguments(monkeypatch, ["--quick", "--labels", "50", "--output", str(tmp_path)])
     assert (mine["labels"], mine["test_size"]) == ([50], 200)
+
+
+def test_scratch_labels_default_to_the_smallest_budget_and_can_name_all_or_none(monkeypatch, tmp_path):
+    out = ["--output", str(tmp_path)]
+    assert _demo_arguments(monkeypatch, out)["scratch_labels"] is None  # run_demo: the smallest
+    full = _demo_arguments(monkeypatch, [*out, "--scratch-labels", "100", "1000"])
+    assert full["scratch_labels"] == [100, 1000]
+    assert _demo_arguments(monkeypatch, [*out, "--scratch-labels"])["scratch_labels"] == []
+
+
+def test_adaptation_demo_refuses_scratch_labels(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--adaptation", "--scratch-labels", "100"])
+    assert "--scratch-labels" in capsys.readouterr().err
 
 
 def test_backbones_lists_matching_names(capsys):

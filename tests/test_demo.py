@@ -46,6 +46,30 @@ def test_run_demo_refuses_to_overwrite_any_result_file(tmp_path, name):
     assert (tmp_path / name).read_bytes() == b"earlier result"
 
 
+def test_scratch_labels_choose_the_budgets_with_a_scratch_row_and_budgets_do_not_share_randomness(
+    tmp_path,
+):
+    tiny = dict(test_size=20, image_size=32, epochs=1, verbose=0, overwrite=True)
+    rows = demo.run_demo(str(tmp_path / "a"), labels=[20, 30], **tiny)  # default: the smallest
+    methods = {(r["labels"], r["method"].split(" ")[0]) for r in rows}
+    assert methods == {
+        (20, "pretrained"),
+        (20, "fine-tuned"),
+        (20, "from"),
+        (30, "pretrained"),
+        (30, "fine-tuned"),
+    }
+    alone = demo.run_demo(str(tmp_path / "b"), labels=[30], scratch_labels=[30], **tiny)
+    assert [r["method"].split(" ")[0] for r in alone] == ["pretrained", "fine-tuned", "from"]
+    # budget 30 starts from the seed whether or not budget 20 (and its scratch row) ran before it
+    assert [r["accuracy"] for r in rows if r["labels"] == 30] == [r["accuracy"] for r in alone[:2]]
+    with pytest.raises(
+        ValueError, match=r"`scratch_labels` must be values of `labels` \[20\]; received \[100\]"
+    ):
+        demo.run_demo(str(tmp_path / "c"), labels=[20], scratch_labels=[100], **tiny)
+    assert not (tmp_path / "c").exists()  # refused before any work
+
+
 def test_write_outputs_is_atomic_a_failed_figure_keeps_the_previous_file(tmp_path):
     import matplotlib.pyplot as plt
 
