@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         default=None,
         help="label budgets that also train the network from scratch (default: the smallest budget "
-        "only; to convergence at 1,000 labels this alone takes about 6-7 minutes on 2 cores); "
+        "only; to convergence at 1,000 labels this alone takes about 4-5 minutes on 2 cores); "
         "'--scratch-labels 100 1000' for the full table, '--scratch-labels' with no value for none",
     )
     demo.add_argument(

@@ -14,8 +14,8 @@ Shipped Fashion-MNIST, the embedded pretrained EfficientNet-Lite0, and at each l
    trained from scratch (random weights, everything trainable) to convergence: Adam 1e-3 until
    the accuracy on a stratified 20% validation split of the labels stops improving
    (`train_from_scratch`), BatchNorm statistics re-estimated on the training images before
-   evaluation. To convergence at 1,000 labels it costs more than the rest of the demo together
-   (371-415 s of 612-798 s wall time in the 3-seed runs, benchmarks/README.md), so the default
+   evaluation. To convergence at 1,000 labels it costs about as much as the rest of the demo
+   together (250-285 s of 488-564 s in the 3-seed runs, benchmarks/README.md), so the default
    demo (about 4-5 minutes on 2 cores) trains it at 100 labels only and
    ``keras-transfer demo --scratch-labels 100 1000`` gives the full table.
 
