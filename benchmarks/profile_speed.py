@@ -12,7 +12,7 @@ Two profilers, each on the same run:
   same kernels; a wall-time gap between them then lies outside the graph.
 
 Usage:
-    python benchmarks/profile_speed.py extractor [--size 96] [--images 256] [--backend jax]
+    python benchmarks/profile_speed.py extractor [--size 96] [--images 256] [--backend jax] [--repeats 5]
     python benchmarks/profile_speed.py dann [--epochs 3] [--backend jax]
 
 Numbers are measured, not asserted; on a shared machine compare shares, not seconds.
@@ -44,6 +44,7 @@ def main(argv=None):
     parser.add_argument("--images", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=3, help="dann: epochs profiled after a warm-up epoch")
+    parser.add_argument("--repeats", type=int, default=5, help="extractor on JAX: alternating repeats")
     args = parser.parse_args(argv)
     os.environ["KERAS_BACKEND"] = args.backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -63,10 +64,12 @@ def main(argv=None):
 # -- cProfile: compiled work vs the rest ------------------------------------------------------
 # Own time of these C entry points is time spent running compiled code (or waiting for it):
 # TensorFlow runs every tf.function through TFE_Py_Execute; JAX dispatches a jitted call through
-# pjit's C++ fast path and waits for the result in the device->host copy.
+# pjit's C++ fast path asynchronously and waits for the result in the device->host copy
+# (`numpy.asarray` of a JAX array) or, in `model.predict`, on the lock of the thread that collects
+# the results (`acquire`).
 COMPILED = {
     "tensorflow": ("TFE_Py_Execute",),
-    "jax": ("pjit", "PjitFunction", "execute", "_value", "block_until_ready", "to_np"),
+    "jax": ("pjit", "PjitFunction", "execute", "_value", "block_until_ready", "to_np", "asarray", "acquire"),
 }
 
 
@@ -157,6 +160,9 @@ def profile_extractor(args):
     }.items():
         wall, compiled, others = python_profile(fn, args.backend)
         report_python(label, wall, compiled, others, images=n)
+    if args.backend == "jax":
+        jax_compute_times(backbone, extractor.transform, x, bs, args.repeats)
+        return
     if args.backend != "tensorflow":
         return
     import tensorflow as tf
@@ -188,6 +194,60 @@ def profile_extractor(args):
         total, by_type = op_profile(fn, len(batches))
         report_ops(label, total, by_type, wall)
     del keras
+
+
+def jax_compute_times(backbone, transform, x, bs, repeats):
+    """JAX: the compiled computation alone, per batch, for each path, against the end-to-end
+    call. Inputs are put on the device first and each call is waited for with
+    ``block_until_ready``, so what is timed is the XLA executable; the end-to-end time per batch of
+    the same path includes the host->device and device->host copies, batching and Python. When
+    the computations take the same time, a gap between the end-to-end figures lies outside them.
+    Paths alternate within each repeat; median [range] over ``repeats``."""
+    import jax
+    import numpy as np
+
+    from keras_transfer.sklearn.feature_extractor import predict_function
+
+    ours = predict_function(backbone, fold_batch_norm=True)  # what transform runs (BN folded)
+    unfolded = predict_function(backbone)  # the same before folding: model.predict's computation
+    tv = [v.value for v in backbone.trainable_variables]
+    ntv = [v.value for v in backbone.non_trainable_variables]
+    loop = jax.jit(lambda t: backbone.stateless_call(tv, ntv, t, training=False)[0])  # uint8 input
+    xf = jax.device_put(x[:bs].astype("float32"))
+    xu = jax.device_put(x[:bs])
+    compute = {
+        "FeatureExtractor (BN folded), float32": lambda: ours(xf),
+        "same, BN unfolded (predict's graph)": lambda: unfolded(xf),
+        "compiled loop (uint8 input)": lambda: loop(xu),
+    }
+    batches = range(0, len(x), bs)
+    end_to_end = {
+        "FeatureExtractor.transform": lambda: transform(x),
+        "model.predict": lambda: backbone.predict(x, batch_size=bs, verbose=0),
+        "compiled loop, numpy in and out": lambda: [np.asarray(loop(x[i : i + bs])) for i in batches],
+    }
+    for fn in compute.values():
+        jax.block_until_ready(fn())
+    times = {label: [] for label in [*compute, *end_to_end]}
+    for _ in range(repeats):
+        for label, fn in compute.items():
+            start = time.perf_counter()
+            for _ in batches:
+                jax.block_until_ready(fn())
+            times[label].append((time.perf_counter() - start) / len(batches))
+        for label, fn in end_to_end.items():
+            start = time.perf_counter()
+            fn()
+            times[label].append((time.perf_counter() - start) / len(batches))
+    print(f"JAX, ms per batch of {bs}, median [range] of {repeats} alternating repeats:")
+    print("  compiled computation alone (device-resident input, block_until_ready):")
+    for label in compute:
+        t = 1000 * np.array(times[label])
+        print(f"    {label:<40} {np.median(t):7.1f} [{t.min():.1f}-{t.max():.1f}]")
+    print("  end to end (numpy in, numpy out):")
+    for label in end_to_end:
+        t = 1000 * np.array(times[label])
+        print(f"    {label:<40} {np.median(t):7.1f} [{t.min():.1f}-{t.max():.1f}]")
 
 
 # -- DANN -------------------------------------------------------------------------------------
