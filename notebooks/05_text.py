@@ -135,8 +135,9 @@ print(f"cosine(paraphrase) = {e[0] @ e[1]:.2f}, cosine(unrelated) = {e[0] @ e[2]
 # six transformer layers (`UnfreezeTop(2)`), at a small learning rate. The same policies as for
 # images apply, because a `TextBackbone` exposes its layers as block groups: `stem` (embeddings),
 # `transformer_layer_0` ... `transformer_layer_5`. To keep this notebook short it fine-tunes for
-# 2 epochs; the benchmark used the default recipe of its day (up to 8 epochs, early stopping on a
-# validation split).
+# 2 epochs; the benchmark uses the default recipe (the probe as the head, 10 epochs at 1e-4 with
+# warm-up and cosine decay, the best of probe / fine-tuned / fine-tuned + refitted probe on a
+# validation split), which was 2 points above the frozen features at 100 and 1,000 labels.
 
 # %%
 start = time.perf_counter()
